@@ -1,0 +1,1 @@
+"""Pieces every app shares: domain errors and the API's error mapping."""

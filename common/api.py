@@ -1,0 +1,108 @@
+"""API plumbing every app shares: the error format, pagination, the base permission."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, pagination, permissions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+if TYPE_CHECKING:
+    from rest_framework.views import APIView
+
+from .errors import DomainError
+
+logger = logging.getLogger("stemma.api")
+
+_DRF_CODES = {
+    exceptions.NotAuthenticated: "NOT_AUTHENTICATED",
+    exceptions.AuthenticationFailed: "AUTHENTICATION_FAILED",
+    exceptions.PermissionDenied: "PERMISSION_DENIED",
+    exceptions.NotFound: "NOT_FOUND",
+    exceptions.MethodNotAllowed: "METHOD_NOT_ALLOWED",
+    exceptions.NotAcceptable: "NOT_ACCEPTABLE",
+    exceptions.UnsupportedMediaType: "UNSUPPORTED_MEDIA",
+    exceptions.Throttled: "THROTTLED",
+    exceptions.ParseError: "MALFORMED_REQUEST",
+}
+
+
+def _flatten(detail: Any, path: str = "") -> list[tuple[str, str, str]]:
+    """(field path, code, message) for every leaf of a DRF error tree."""
+    if isinstance(detail, dict):
+        out = []
+        for key, value in detail.items():
+            name = key if key != "non_field_errors" else ""
+            sub = f"{path}.{name}" if path and name else (path or name)
+            out.extend(_flatten(value, sub))
+        return out
+    if isinstance(detail, list):
+        if all(isinstance(item, exceptions.ErrorDetail) for item in detail):
+            return [(path, str(item.code), str(item)) for item in detail]
+        out = []
+        for index, item in enumerate(detail):
+            if item:
+                out.extend(_flatten(item, f"{path}[{index}]"))
+        return out
+    if isinstance(detail, exceptions.ErrorDetail):
+        return [(path, str(detail.code), str(detail))]
+    return [(path, "invalid", str(detail))]
+
+
+def error_body(code: str, message: str, detail: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"code": code, "message": message, "detail": detail or {}}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Map every error to ``{"code", "message", "detail"}`` with the right status."""
+    if isinstance(exc, DomainError):
+        return Response(exc.as_dict(), status=exc.status)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if isinstance(exc, exceptions.ValidationError):
+        leaves = _flatten(exc.detail)
+        fields: dict[str, list[dict[str, str]]] = {}
+        for field, code, message in leaves:
+            fields.setdefault(field, []).append({"code": code, "message": message})
+        first_field, first_code, first_message = leaves[0] if leaves else ("", "invalid", "invalid input")
+        code = first_code if first_code.isupper() else "VALIDATION_ERROR"
+        message = f"{first_field}: {first_message}" if first_field else first_message
+        detail: dict[str, Any] = {"fields": fields}
+        if first_field:
+            detail["field"] = first_field
+        return Response(error_body(code, message, detail), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, exceptions.APIException):
+        code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), None)
+        code = code or str(getattr(exc, "default_code", "error")).upper()
+        headers = {}
+        if isinstance(exc, exceptions.Throttled) and exc.wait:
+            headers["Retry-After"] = str(int(exc.wait))
+        if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+            headers["WWW-Authenticate"] = 'Token realm="api"'
+        return Response(error_body(code, str(exc.detail)), status=exc.status_code, headers=headers)
+    logger.exception("unhandled error in %s", context.get("view").__class__.__name__)
+    return Response(
+        error_body("INTERNAL_ERROR", "something went wrong on our side; it has been logged"),
+        status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+    )
+
+
+class Pagination(pagination.PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class IsOrganizationMember(permissions.BasePermission):
+    """An authenticated user who belongs to an organisation (superusers use the admin)."""
+
+    message = "this account belongs to no organisation"
+
+    def has_permission(self, request: Request, view: "APIView") -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and getattr(user, "organization_id", None))

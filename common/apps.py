@@ -1,0 +1,7 @@
+"""App config of the shared pieces."""
+
+from django.apps import AppConfig
+
+
+class CommonConfig(AppConfig):
+    name = "common"

@@ -1,0 +1,14 @@
+"""Test settings: the real local PostgreSQL and Redis unless the environment says otherwise."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
+
+from .settings import *  # noqa: E402,F403
+from .settings import BASE_DIR  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MEDIA_ROOT = BASE_DIR / "var" / "test-media"
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")

@@ -1,0 +1,105 @@
+"""Fingerprinting writes: decode a recording's audio once, fingerprint it, store the result."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from django.conf import settings
+from django.db import transaction
+
+from registry import provenance
+from registry.models import Recording
+from registry.provenance import Actor
+
+from . import audio as audio_io
+from . import chromaprint
+from .models import Fingerprint
+
+logger = logging.getLogger(__name__)
+SYSTEM = Actor.system("fingerprinter")
+
+
+def _compute(recording: Recording) -> tuple[audio_io.DecodedAudio, bytes]:
+    fingerprinter = chromaprint.Fingerprinter()
+    extension = os.path.splitext(recording.audio_filename or recording.audio.name)[1] or None
+    with recording.audio.open("rb") as handle:
+        decoded = audio_io.decode(
+            handle,
+            max_duration_s=settings.STEMMA_MAX_AUDIO_DURATION_S,
+            declared_extension=extension,
+            consumers=(fingerprinter,),
+        )
+    return decoded, chromaprint.to_bytes(fingerprinter.finish())
+
+
+def recording_fingerprint(recording_id: int) -> str:
+    """Fingerprint a recording's current audio; safe to run twice. Returns the final status."""
+    recording = Recording.objects.filter(pk=recording_id).first()
+    if recording is None or not recording.audio:
+        return "missing"
+    sha256 = recording.audio_sha256
+    if recording.fingerprint_status == Recording.FingerprintStatus.DONE:
+        return recording.fingerprint_status
+    existing = Fingerprint.objects.filter(audio_sha256=sha256).first()
+    error: audio_io.AudioError | None = None
+    decoded = None
+    items = b""
+    if existing is None:
+        try:
+            decoded, items = _compute(recording)
+        except audio_io.AudioError as exc:
+            error = exc
+        except OSError as exc:
+            error = audio_io.AudioError(f"the stored audio cannot be read: {exc}", code="AUDIO_UNREADABLE")
+    with transaction.atomic():
+        recording = Recording.objects.select_for_update().get(pk=recording_id)
+        if recording.audio_sha256 != sha256:
+            return "superseded"  # new audio arrived meanwhile; its own task handles it
+        if recording.fingerprint_status == Recording.FingerprintStatus.DONE:
+            return recording.fingerprint_status
+        before = {"fingerprint_status": recording.fingerprint_status}
+        if error is not None:
+            recording.fingerprint_status = Recording.FingerprintStatus.FAILED
+            recording.fingerprint_error = error.code
+            recording.fingerprint_error_message = error.message[:500]
+            recording.save(update_fields=["fingerprint_status", "fingerprint_error", "fingerprint_error_message"])
+            provenance.record(
+                actor=SYSTEM,
+                action="recording.fingerprint_failed",
+                obj=recording,
+                before=before,
+                after={"fingerprint_status": "failed", "code": error.code, "message": error.message},
+            )
+            return recording.fingerprint_status
+        if existing is None:
+            assert decoded is not None
+            existing, _ = Fingerprint.objects.get_or_create(
+                audio_sha256=sha256,
+                defaults={
+                    "algorithm": chromaprint.ALGORITHM_VERSION,
+                    "items": items,
+                    "item_count": len(items) // 4,
+                    "duration_s": decoded.duration_s,
+                },
+            )
+        recording.fingerprint_status = Recording.FingerprintStatus.DONE
+        recording.fingerprint_error = ""
+        recording.fingerprint_error_message = ""
+        recording.duration_s = round(existing.duration_s, 3)
+        recording.save(
+            update_fields=["fingerprint_status", "fingerprint_error", "fingerprint_error_message", "duration_s"]
+        )
+        provenance.record(
+            actor=SYSTEM,
+            action="recording.fingerprint",
+            obj=recording,
+            before=before,
+            after={
+                "fingerprint_status": "done",
+                "algorithm": existing.algorithm,
+                "item_count": existing.item_count,
+                "duration_s": recording.duration_s,
+            },
+        )
+    return Recording.FingerprintStatus.DONE

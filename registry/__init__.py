@@ -1,0 +1,1 @@
+"""The registry: works, recordings, releases, parties, contributions, rights, provenance."""

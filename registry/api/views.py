@@ -1,0 +1,271 @@
+"""Views of the registry API: authenticate, scope to the caller's organisation, call a service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.contrib.auth import authenticate
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from common.errors import DomainError, ValidationError
+from registry import selectors, services
+from registry.models import OwnershipConflict, Party, Recording, Release, Work
+from registry.provenance import Actor
+
+from . import serializers as s
+
+
+def actor_of(request: Request) -> Actor:
+    return Actor.for_user(request.user)  # type: ignore[arg-type]
+
+
+def _valid(serializer_class: type, data: Any, *, partial: bool = False) -> dict[str, Any]:
+    serializer = serializer_class(data=data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class TokenView(APIView):
+    """Exchange a username and password for the user's API token."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+
+    @extend_schema(request=s.TokenIn, responses=s.TokenOut)
+    def post(self, request: Request) -> Response:
+        data = _valid(s.TokenIn, request.data)
+        user = authenticate(request, username=data["username"], password=data["password"])
+        if user is None or not user.is_active:
+            raise DomainError(
+                "wrong username or password", code="AUTHENTICATION_FAILED", status=400
+            )
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+class MeView(APIView):
+    """Who the token belongs to."""
+
+    @extend_schema(responses={200: OpenApiResponse(description="the caller and its organisation")})
+    def get(self, request: Request) -> Response:
+        org = request.user.organization  # type: ignore[union-attr]
+        return Response(
+            {
+                "username": request.user.get_username(),
+                "organization": {"id": org.pk, "name": org.name, "kind": org.kind},
+                "open_conflicts": selectors.open_conflict_count(org),
+            }
+        )
+
+
+class OwnedViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """List and read within the caller's organisation; writes go to services."""
+
+    def org(self) -> Any:
+        return self.request.user.organization  # type: ignore[union-attr]
+
+    def respond(self, obj: Any, code: int = status.HTTP_200_OK, **extra: Any) -> Response:
+        obj = self.get_queryset().get(pk=obj.pk)
+        data = self.get_serializer(obj).data
+        data.update(extra)
+        return Response(data, status=code)
+
+
+class PartyFilter(django_filters.FilterSet):
+    name = django_filters.CharFilter(lookup_expr="icontains")
+
+    class Meta:
+        model = Party
+        fields = ["name", "kind", "ipi", "isni", "dpid"]
+
+
+class PartyViewSet(OwnedViewSet):
+    serializer_class = s.PartyOut
+    filterset_class = PartyFilter
+
+    def get_queryset(self) -> QuerySet[Party]:
+        return selectors.parties_visible(self.org())
+
+    @extend_schema(request=s.PartyIn, responses={201: s.PartyOut})
+    def create(self, request: Request) -> Response:
+        party = services.party_create(actor=actor_of(request), data=_valid(s.PartyIn, request.data))
+        return self.respond(party, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.PartyIn, responses=s.PartyOut)
+    def partial_update(self, request: Request, pk: str) -> Response:
+        party = services.party_update(
+            actor=actor_of(request), party=self._own(pk), data=_valid(s.PartyIn, request.data, partial=True)
+        )
+        return self.respond(party)
+
+    def _own(self, pk: str) -> Party:
+        return services._get_owned(Party, actor_of(self.request), pk, name="party")
+
+
+class WorkFilter(django_filters.FilterSet):
+    title = django_filters.CharFilter(lookup_expr="icontains")
+    iswc = django_filters.CharFilter(method="filter_iswc")
+
+    class Meta:
+        model = Work
+        fields = ["title", "iswc"]
+
+    def filter_iswc(self, qs: QuerySet[Work], name: str, value: str) -> QuerySet[Work]:
+        return qs.filter(iswc=value.replace("-", "").replace(".", "").upper())
+
+
+class WorkViewSet(OwnedViewSet):
+    serializer_class = s.WorkOut
+    filterset_class = WorkFilter
+
+    def get_queryset(self) -> QuerySet[Work]:
+        return selectors.works_visible(self.org())
+
+    @extend_schema(request=s.WorkIn, responses={201: s.WorkOut})
+    def create(self, request: Request) -> Response:
+        work = services.work_create(actor=actor_of(request), data=_valid(s.WorkIn, request.data))
+        return self.respond(work, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.WorkIn, responses=s.WorkOut)
+    def partial_update(self, request: Request, pk: str) -> Response:
+        work = services._get_owned(Work, actor_of(request), pk, name="work")
+        work = services.work_update(
+            actor=actor_of(request), work=work, data=_valid(s.WorkIn, request.data, partial=True)
+        )
+        return self.respond(work)
+
+
+class RecordingFilter(django_filters.FilterSet):
+    title = django_filters.CharFilter(lookup_expr="icontains")
+    isrc = django_filters.CharFilter(method="filter_isrc")
+
+    class Meta:
+        model = Recording
+        fields = ["title", "isrc", "ai_disclosure", "fingerprint_status", "status", "work"]
+
+    def filter_isrc(self, qs: QuerySet[Recording], name: str, value: str) -> QuerySet[Recording]:
+        return qs.filter(isrc=value.replace("-", "").replace(" ", "").upper())
+
+
+class RecordingViewSet(OwnedViewSet):
+    serializer_class = s.RecordingOut
+    filterset_class = RecordingFilter
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def get_queryset(self) -> QuerySet[Recording]:
+        return selectors.recordings_visible(self.org())
+
+    @extend_schema(
+        request={"application/json": s.RecordingIn, "multipart/form-data": s.RecordingMultipartIn},
+        responses={201: s.RecordingOut},
+    )
+    def create(self, request: Request) -> Response:
+        audio = None
+        if request.content_type.startswith("multipart/"):
+            envelope = _valid(s.RecordingMultipartIn, request.data)
+            data = _valid(s.RecordingIn, envelope["metadata"])
+            audio = envelope.get("audio")
+        else:
+            data = _valid(s.RecordingIn, request.data)
+        recording = services.recording_register(actor=actor_of(request), data=data, audio=audio)
+        return self.respond(recording, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.RecordingIn, responses=s.RecordingOut)
+    def partial_update(self, request: Request, pk: str) -> Response:
+        recording = services._get_owned(Recording, actor_of(request), pk, name="recording")
+        recording = services.recording_update(
+            actor=actor_of(request),
+            recording=recording,
+            data=_valid(s.RecordingIn, request.data, partial=True),
+        )
+        return self.respond(recording)
+
+    @extend_schema(responses={200: s.RecordingOut})
+    def destroy(self, request: Request, pk: str) -> Response:
+        """Withdraw the recording: it leaves matching and conflicts, and stays in the log."""
+        recording = services._get_owned(Recording, actor_of(request), pk, name="recording")
+        return self.respond(services.recording_withdraw(actor=actor_of(request), recording=recording))
+
+    @extend_schema(request={"multipart/form-data": s.AudioIn}, responses={202: s.RecordingOut})
+    @action(detail=True, methods=["put"], parser_classes=[MultiPartParser])
+    def audio(self, request: Request, pk: str) -> Response:
+        recording = services._get_owned(Recording, actor_of(request), pk, name="recording")
+        if "audio" not in request.FILES:
+            raise ValidationError("send the file in a multipart part named audio", code="AUDIO_MISSING",
+                                  detail={"field": "audio"})
+        report = services.recording_attach_audio(
+            actor=actor_of(request), recording=recording, audio=request.FILES["audio"]
+        )
+        recording.refresh_from_db()
+        return self.respond(recording, status.HTTP_202_ACCEPTED, audio_report=report)
+
+    @action(detail=True, methods=["get"])
+    def history(self, request: Request, pk: str) -> Response:
+        """The provenance events of this recording, oldest first."""
+        recording = self.get_object()
+        events = [
+            {
+                "id": e.pk,
+                "at": e.created_at,
+                "action": e.action,
+                "actor": e.actor_user,
+                "organization": e.actor_organization,
+                "before": e.before,
+                "after": e.after,
+                "hash": e.hash,
+            }
+            for e in services.provenance.history(recording)
+        ]
+        return Response(events)
+
+
+class ReleaseFilter(django_filters.FilterSet):
+    title = django_filters.CharFilter(lookup_expr="icontains")
+
+    class Meta:
+        model = Release
+        fields = ["title", "upc", "release_type"]
+
+
+class ReleaseViewSet(OwnedViewSet):
+    serializer_class = s.ReleaseOut
+    filterset_class = ReleaseFilter
+
+    def get_queryset(self) -> QuerySet[Release]:
+        return selectors.releases_visible(self.org())
+
+    @extend_schema(request=s.ReleaseIn, responses={201: s.ReleaseOut})
+    def create(self, request: Request) -> Response:
+        release = services.release_register(actor=actor_of(request), data=_valid(s.ReleaseIn, request.data))
+        return self.respond(release, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.ReleaseIn, responses=s.ReleaseOut)
+    def partial_update(self, request: Request, pk: str) -> Response:
+        release = services._get_owned(Release, actor_of(request), pk, name="release")
+        release = services.release_update(
+            actor=actor_of(request), release=release, data=_valid(s.ReleaseIn, request.data, partial=True)
+        )
+        return self.respond(release)
+
+
+class ConflictViewSet(OwnedViewSet):
+    serializer_class = s.ConflictOut
+    filterset_fields = ["status", "subject_kind"]
+
+    def get_queryset(self) -> QuerySet[OwnershipConflict]:
+        return selectors.conflicts_involving(self.org())
