@@ -70,7 +70,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         fields: dict[str, list[dict[str, str]]] = {}
         for field, code, message in leaves:
             fields.setdefault(field, []).append({"code": code, "message": message})
-        first_field, first_code, first_message = leaves[0] if leaves else ("", "invalid", "invalid input")
+        first_field, first_code, first_message = (
+            leaves[0] if leaves else ("", "invalid", "invalid input")
+        )
         code = first_code if first_code.isupper() else "VALIDATION_ERROR"
         message = f"{first_field}: {first_message}" if first_field else first_message
         detail: dict[str, Any] = {"fields": fields}
@@ -78,11 +80,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             detail["field"] = first_field
         return Response(error_body(code, message, detail), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, exceptions.APIException):
-        code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), None)
-        code = code or str(getattr(exc, "default_code", "error")).upper()
+        known = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), None)
+        code = known or str(getattr(exc, "default_code", "error")).upper()
         headers = {}
-        if isinstance(exc, exceptions.Throttled) and exc.wait:
-            headers["Retry-After"] = str(int(exc.wait))
+        wait = getattr(exc, "wait", None)
+        if wait:
+            headers["Retry-After"] = str(int(wait))
         if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
             headers["WWW-Authenticate"] = 'Token realm="api"'
         return Response(error_body(code, str(exc.detail)), status=exc.status_code, headers=headers)
@@ -103,6 +106,6 @@ class IsOrganizationMember(permissions.BasePermission):
 
     message = "this account belongs to no organisation"
 
-    def has_permission(self, request: Request, view: "APIView") -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
         return bool(user and user.is_authenticated and getattr(user, "organization_id", None))

@@ -31,7 +31,9 @@ DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set in the environment (or DEBUG=1 locally).")
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set in the environment (or DEBUG=1 locally)."
+        )
     SECRET_KEY = "insecure-development-key-only-used-with-DEBUG"  # noqa: S105
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
@@ -150,6 +152,8 @@ STEMMA_MAX_AUDIO_DURATION_S = env_int("STEMMA_MAX_AUDIO_DURATION_S", 2 * 3600)
 # Celery: without a broker, tasks run inline (the embedded demo); with one, on workers.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not CELERY_BROKER_URL)
+if not CELERY_BROKER_URL:
+    CELERY_BROKER_URL = "memory://"  # nothing is sent: tasks run inline
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

@@ -6,8 +6,8 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
 
-from .settings import *  # noqa: E402,F403
-from .settings import BASE_DIR  # noqa: E402
+from .settings import *  # noqa: F403
+from .settings import BASE_DIR
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"

@@ -22,7 +22,7 @@ SYSTEM = Actor.system("fingerprinter")
 
 def _compute(recording: Recording) -> tuple[audio_io.DecodedAudio, bytes]:
     fingerprinter = chromaprint.Fingerprinter()
-    extension = os.path.splitext(recording.audio_filename or recording.audio.name)[1] or None
+    extension = os.path.splitext(recording.audio_filename or recording.audio.name or "")[1] or None
     with recording.audio.open("rb") as handle:
         decoded = audio_io.decode(
             handle,
@@ -51,7 +51,9 @@ def recording_fingerprint(recording_id: int) -> str:
         except audio_io.AudioError as exc:
             error = exc
         except OSError as exc:
-            error = audio_io.AudioError(f"the stored audio cannot be read: {exc}", code="AUDIO_UNREADABLE")
+            error = audio_io.AudioError(
+                f"the stored audio cannot be read: {exc}", code="AUDIO_UNREADABLE"
+            )
     with transaction.atomic():
         recording = Recording.objects.select_for_update().get(pk=recording_id)
         if recording.audio_sha256 != sha256:
@@ -63,13 +65,23 @@ def recording_fingerprint(recording_id: int) -> str:
             recording.fingerprint_status = Recording.FingerprintStatus.FAILED
             recording.fingerprint_error = error.code
             recording.fingerprint_error_message = error.message[:500]
-            recording.save(update_fields=["fingerprint_status", "fingerprint_error", "fingerprint_error_message"])
+            recording.save(
+                update_fields=[
+                    "fingerprint_status",
+                    "fingerprint_error",
+                    "fingerprint_error_message",
+                ]
+            )
             provenance.record(
                 actor=SYSTEM,
                 action="recording.fingerprint_failed",
                 obj=recording,
                 before=before,
-                after={"fingerprint_status": "failed", "code": error.code, "message": error.message},
+                after={
+                    "fingerprint_status": "failed",
+                    "code": error.code,
+                    "message": error.message,
+                },
             )
             return recording.fingerprint_status
         if existing is None:
@@ -88,7 +100,12 @@ def recording_fingerprint(recording_id: int) -> str:
         recording.fingerprint_error_message = ""
         recording.duration_s = round(existing.duration_s, 3)
         recording.save(
-            update_fields=["fingerprint_status", "fingerprint_error", "fingerprint_error_message", "duration_s"]
+            update_fields=[
+                "fingerprint_status",
+                "fingerprint_error",
+                "fingerprint_error_message",
+                "duration_s",
+            ]
         )
         provenance.record(
             actor=SYSTEM,

@@ -59,7 +59,9 @@ def _active(share: ShareSpec, lo: dt.date | None, hi: dt.date | None) -> bool:
         return True
     if lo is None:
         return share.start is None
-    return (share.start is None or share.start <= probe) and (share.end is None or probe <= share.end)
+    return (share.start is None or share.start <= probe) and (
+        share.end is None or probe <= share.end
+    )
 
 
 def _uses(share: ShareSpec, usage: str) -> bool:
@@ -68,7 +70,9 @@ def _uses(share: ShareSpec, usage: str) -> bool:
     return usage in share.usage_types
 
 
-def find_conflicts(shares: Iterable[ShareSpec], limit_pct: Decimal = Decimal(100)) -> list[ConflictSpec]:
+def find_conflicts(
+    shares: Iterable[ShareSpec], limit_pct: Decimal = Decimal(100)
+) -> list[ConflictSpec]:
     """Every set of shares that together exceed ``limit_pct`` for a common territory, period and usage.
 
     A share with no usage types covers every usage; "WORLD" expands to every territory.
@@ -77,8 +81,10 @@ def find_conflicts(shares: Iterable[ShareSpec], limit_pct: Decimal = Decimal(100
     shares = list(shares)
     if len(shares) < 2 and all(s.pct <= limit_pct for s in shares):
         return []
-    territory_sets = {s.id: effective_territories(s.territories, s.exclude_territories) for s in shares}
-    usages = sorted({u for s in shares for u in s.usage_types}) + [ANY_OTHER_USAGE]
+    territory_sets = {
+        s.id: effective_territories(s.territories, s.exclude_territories) for s in shares
+    }
+    usages = [*sorted({u for s in shares for u in s.usage_types}), ANY_OTHER_USAGE]
     found: dict[tuple[int, ...], ConflictSpec] = {}
     for lo, hi in _intervals(shares):
         period_shares = [s for s in shares if _active(s, lo, hi)]

@@ -104,7 +104,8 @@ class Work(OwnedModel):
         constraints = [
             models.UniqueConstraint(fields=["organization", "iswc"], name="work_unique_iswc"),
             models.CheckConstraint(
-                condition=Q(iswc__isnull=True) | Q(iswc__regex=r"^T[0-9]{10}$"), name="work_iswc_form"
+                condition=Q(iswc__isnull=True) | Q(iswc__regex=r"^T[0-9]{10}$"),
+                name="work_iswc_form",
             ),
         ]
 
@@ -137,6 +138,9 @@ class WorkWriter(models.Model):
                 condition=Q(share_pct__gte=0) & Q(share_pct__lte=100), name="writer_share_range"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.party} ({self.role}, {self.share_pct}%)"
 
 
 class Recording(OwnedModel):
@@ -233,6 +237,9 @@ class Contribution(models.Model):
     class Meta:
         ordering = ["id"]
 
+    def __str__(self) -> str:
+        return f"{self.party}: {self.role} / {self.element} ({self.involvement})"
+
 
 class GenerationRecord(models.Model):
     """The parameters of one AI generation that produced (part of) a recording."""
@@ -270,6 +277,9 @@ class GenerationRecord(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.provider} {self.model_name} {self.model_version}".strip()
+
 
 class GenerationInput(models.Model):
     """A recording used as conditioning or reference audio for a generation."""
@@ -285,6 +295,9 @@ class GenerationInput(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.title or self.isrc or f"recording {self.recording_id}"
 
 
 class Release(OwnedModel):
@@ -305,7 +318,8 @@ class Release(OwnedModel):
         constraints = [
             models.UniqueConstraint(fields=["organization", "upc"], name="release_unique_upc"),
             models.CheckConstraint(
-                condition=Q(upc__isnull=True) | Q(upc__regex=r"^[0-9]{12,13}$"), name="release_upc_form"
+                condition=Q(upc__isnull=True) | Q(upc__regex=r"^[0-9]{12,13}$"),
+                name="release_upc_form",
             ),
         ]
 
@@ -315,7 +329,9 @@ class Release(OwnedModel):
 
 class ReleaseTrack(models.Model):
     release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="tracks")
-    recording = models.ForeignKey(Recording, on_delete=models.PROTECT, related_name="release_tracks")
+    recording = models.ForeignKey(
+        Recording, on_delete=models.PROTECT, related_name="release_tracks"
+    )
     position = models.PositiveIntegerField()
 
     class Meta:
@@ -323,6 +339,9 @@ class ReleaseTrack(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["release", "position"], name="track_unique_position"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.recording}"
 
 
 class RightsShare(models.Model):
@@ -333,7 +352,9 @@ class RightsShare(models.Model):
     recording = models.ForeignKey(
         Recording, null=True, blank=True, on_delete=models.CASCADE, related_name="rights"
     )
-    work = models.ForeignKey(Work, null=True, blank=True, on_delete=models.CASCADE, related_name="rights")
+    work = models.ForeignKey(
+        Work, null=True, blank=True, on_delete=models.CASCADE, related_name="rights"
+    )
     share_pct = models.DecimalField(max_digits=6, decimal_places=3, validators=PCT_VALIDATORS)
     territories = models.JSONField(default=list)
     exclude_territories = models.JSONField(default=list, blank=True)
@@ -354,10 +375,15 @@ class RightsShare(models.Model):
                 name="rights_one_subject",
             ),
             models.CheckConstraint(
-                condition=Q(start__isnull=True) | Q(end__isnull=True) | Q(end__gte=models.F("start")),
+                condition=Q(start__isnull=True)
+                | Q(end__isnull=True)
+                | Q(end__gte=models.F("start")),
                 name="rights_period_order",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.owner}: {self.share_pct}% in {','.join(self.territories)}"
 
 
 class OwnershipConflict(models.Model):
@@ -396,6 +422,9 @@ class OwnershipConflict(models.Model):
                 name="conflict_unique_open",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.subject_kind} {self.subject_key}: {self.total_pct}% ({self.status})"
 
 
 class ProvenanceEvent(models.Model):

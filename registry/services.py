@@ -104,7 +104,9 @@ def _get_owned(model: Any, actor: Actor, pk: Any, *, name: str) -> Any:
     return obj
 
 
-def _unique_violation(error: IntegrityError, messages: Mapping[str, tuple[str, str, str]]) -> DomainError:
+def _unique_violation(
+    error: IntegrityError, messages: Mapping[str, tuple[str, str, str]]
+) -> DomainError:
     text = str(error)
     for constraint, (code, message, field) in messages.items():
         if constraint in text:
@@ -117,7 +119,13 @@ def _unique_violation(error: IntegrityError, messages: Mapping[str, tuple[str, s
 
 @transaction.atomic
 def organization_create(
-    *, name: str, kind: str, username: str, password: str, email: str = "", actor: Actor | None = None
+    *,
+    name: str,
+    kind: str,
+    username: str,
+    password: str,
+    email: str = "",
+    actor: Actor | None = None,
 ) -> tuple[Organization, User, str]:
     """An organisation, its first user, and that user's API token."""
     if kind not in Organization.Kind.values:
@@ -127,16 +135,27 @@ def organization_create(
             detail={"field": "kind", "value": kind},
         )
     if Organization.objects.filter(name=name).exists():
-        raise Conflict(f"organisation {name!r} exists", code="ORGANIZATION_EXISTS", detail={"field": "name"})
+        raise Conflict(
+            f"organisation {name!r} exists", code="ORGANIZATION_EXISTS", detail={"field": "name"}
+        )
     if User.objects.filter(username=username).exists():
-        raise Conflict(f"user {username!r} exists", code="USER_EXISTS", detail={"field": "username"})
+        raise Conflict(
+            f"user {username!r} exists", code="USER_EXISTS", detail={"field": "username"}
+        )
     org = Organization.objects.create(name=name, kind=kind)
-    user = User.objects.create_user(username=username, password=password, email=email, organization=org)
+    user = User.objects.create_user(
+        username=username, password=password, email=email, organization=org
+    )
     token = Token.objects.create(user=user)
     who = actor or Actor(user=user, organization=org)
-    provenance.record(actor=who, action="organization.create", obj=org, after=provenance.snapshot(org))
     provenance.record(
-        actor=who, action="user.create", obj=user, after={"username": username, "organization": org.pk}
+        actor=who, action="organization.create", obj=org, after=provenance.snapshot(org)
+    )
+    provenance.record(
+        actor=who,
+        action="user.create",
+        obj=user,
+        after={"username": username, "organization": org.pk},
     )
     return org, user, token.key
 
@@ -186,7 +205,9 @@ def party_create(*, actor: Actor, data: Mapping[str, Any]) -> Party:
             party.save()
     except IntegrityError as error:
         raise _unique_violation(error, _PARTY_UNIQUE) from None
-    provenance.record(actor=actor, action="party.create", obj=party, after=provenance.snapshot(party))
+    provenance.record(
+        actor=actor, action="party.create", obj=party, after=provenance.snapshot(party)
+    )
     return party
 
 
@@ -202,7 +223,11 @@ def party_update(*, actor: Actor, party: Party, data: Mapping[str, Any]) -> Part
     except IntegrityError as error:
         raise _unique_violation(error, _PARTY_UNIQUE) from None
     provenance.record(
-        actor=actor, action="party.update", obj=party, before=before, after=provenance.snapshot(party)
+        actor=actor,
+        action="party.update",
+        obj=party,
+        before=before,
+        after=provenance.snapshot(party),
     )
     return party
 
@@ -223,7 +248,9 @@ def party_resolve(*, actor: Actor, ref: Any, kind: str | None = None) -> Party:
             ).first()
             if existing is not None:
                 return existing
-        return party_create(actor=actor, data=ref if "kind" in ref else {**ref, "kind": fields["kind"]})
+        return party_create(
+            actor=actor, data=ref if "kind" in ref else {**ref, "kind": fields["kind"]}
+        )
     party = _get_owned(Party, actor, ref, name="party")
     if kind is not None and party.kind != kind:
         raise ValidationError(
@@ -239,7 +266,7 @@ def party_resolve(*, actor: Actor, ref: Any, kind: str | None = None) -> Party:
 
 def _rights_input(actor: Actor, items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     org = _require_org(actor)
-    result = []
+    result: list[dict[str, Any]] = []
     for i, item in enumerate(items):
         with at(i):
             owner = org
@@ -260,7 +287,9 @@ def _rights_input(actor: Actor, items: Sequence[Mapping[str, Any]]) -> list[dict
                 exclude = territories.normalize_territories(item.get("exclude_territories") or [])
                 if territories.WORLD in exclude:
                     raise territories.TerritoryError(
-                        "WORLD cannot be excluded", code="TERRITORY_INVALID", detail={"value": "WORLD"}
+                        "WORLD cannot be excluded",
+                        code="TERRITORY_INVALID",
+                        detail={"value": "WORLD"},
                     )
             if not territories.effective_territories(include, exclude):
                 raise ValidationError(
@@ -271,9 +300,13 @@ def _rights_input(actor: Actor, items: Sequence[Mapping[str, Any]]) -> list[dict
             start, end = item.get("start"), item.get("end")
             if start and end and end < start:
                 raise ValidationError(
-                    "the period ends before it starts", code="PERIOD_INVALID", detail={"field": "end"}
+                    "the period ends before it starts",
+                    code="PERIOD_INVALID",
+                    detail={"field": "end"},
                 )
-            usages = sorted({str(u).strip().lower() for u in item.get("usage_types") or [] if str(u).strip()})
+            usages = sorted(
+                {str(u).strip().lower() for u in item.get("usage_types") or [] if str(u).strip()}
+            )
             result.append(
                 {
                     "owner": owner,
@@ -287,13 +320,7 @@ def _rights_input(actor: Actor, items: Sequence[Mapping[str, Any]]) -> list[dict
             )
     specs = [
         conflict_rules.ShareSpec(
-            id=i,
-            pct=r["share_pct"],
-            territories=r["territories"],
-            exclude_territories=r["exclude_territories"],
-            start=r["start"],
-            end=r["end"],
-            usage_types=r["usage_types"],
+            id=i, **{k: v for k, v in r.items() if k != "owner" and k != "share_pct"}, pct=r["share_pct"]
         )
         for i, r in enumerate(result)
     ]
@@ -309,10 +336,14 @@ def _rights_input(actor: Actor, items: Sequence[Mapping[str, Any]]) -> list[dict
     return result
 
 
-def _replace_rights(actor: Actor, *, subject: Recording | Work, items: Sequence[Mapping[str, Any]]) -> None:
+def _replace_rights(
+    actor: Actor, *, subject: Recording | Work, items: Sequence[Mapping[str, Any]]
+) -> None:
     rows = _rights_input(actor, items)
     org = _require_org(actor)
-    kwargs: dict[str, Any] = {"recording": subject} if isinstance(subject, Recording) else {"work": subject}
+    kwargs: dict[str, Any] = (
+        {"recording": subject} if isinstance(subject, Recording) else {"work": subject}
+    )
     RightsShare.objects.filter(registered_by=org, **kwargs).delete()
     RightsShare.objects.bulk_create(RightsShare(registered_by=org, **kwargs, **row) for row in rows)
 
@@ -333,11 +364,17 @@ def _subject_key(subject: Recording | Work) -> tuple[str, str]:
 def _subject_shares(kind: str, key: str) -> list[RightsShare]:
     qs = RightsShare.objects.select_related("owner", "registered_by")
     if kind == OwnershipConflict.SubjectKind.RECORDING:
-        qs = qs.filter(recording__pk=int(key.split(":")[1])) if key.startswith("recording:") else qs.filter(
-            recording__isrc=key, recording__status=Recording.Status.ACTIVE
+        qs = (
+            qs.filter(recording__pk=int(key.split(":")[1]))
+            if key.startswith("recording:")
+            else qs.filter(recording__isrc=key, recording__status=Recording.Status.ACTIVE)
         )
     else:
-        qs = qs.filter(work__pk=int(key.split(":")[1])) if key.startswith("work:") else qs.filter(work__iswc=key)
+        qs = (
+            qs.filter(work__pk=int(key.split(":")[1]))
+            if key.startswith("work:")
+            else qs.filter(work__iswc=key)
+        )
     return list(qs.order_by("id"))
 
 
@@ -358,7 +395,9 @@ def conflicts_refresh(*, actor: Actor, subject: Recording | Work) -> list[Owners
         )
         for s in shares
     )
-    wanted = {hashlib.sha256(",".join(map(str, c.share_ids)).encode()).hexdigest(): c for c in found}
+    wanted = {
+        hashlib.sha256(",".join(map(str, c.share_ids)).encode()).hexdigest(): c for c in found
+    }
     open_conflicts = OwnershipConflict.objects.select_for_update().filter(
         subject_kind=kind, subject_key=key, status=OwnershipConflict.Status.OPEN
     )
@@ -437,9 +476,7 @@ def _writers_input(actor: Actor, items: Sequence[Mapping[str, Any]]) -> list[dic
 
 def work_snapshot(work: Work) -> dict[str, Any]:
     data = provenance.snapshot(work)
-    data["writers"] = [
-        provenance.snapshot(w, exclude=("id", "work")) for w in work.writers.all()
-    ]
+    data["writers"] = [provenance.snapshot(w, exclude=("id", "work")) for w in work.writers.all()]
     data["rights"] = rights_snapshot(work)
     return data
 
@@ -493,7 +530,9 @@ def work_update(*, actor: Actor, work: Work, data: Mapping[str, Any]) -> Work:
     if "rights" in data:
         with at("rights"):
             _replace_rights(actor, subject=work, items=data["rights"] or [])
-    provenance.record(actor=actor, action="work.update", obj=work, before=before, after=work_snapshot(work))
+    provenance.record(
+        actor=actor, action="work.update", obj=work, before=before, after=work_snapshot(work)
+    )
     conflicts_refresh(actor=actor, subject=work)
     if old_key != _subject_key(work):
         _refresh_key(actor, *old_key)
@@ -515,7 +554,9 @@ def _refresh_key(actor: Actor, kind: str, key: str) -> None:
             conflict.status = OwnershipConflict.Status.RESOLVED
             conflict.resolved_at = timezone.now()
             conflict.save(update_fields=["status", "resolved_at"])
-            provenance.record(actor=actor, action="conflict.resolve", obj=conflict, after={"status": "resolved"})
+            provenance.record(
+                actor=actor, action="conflict.resolve", obj=conflict, after={"status": "resolved"}
+            )
 
 
 # ---------------------------------------------------------------- recordings
@@ -542,8 +583,12 @@ def _contributions_input(actor: Actor, items: Sequence[Mapping[str, Any]]) -> li
                 {
                     "party": party,
                     "role": _choice(item, "role", Contribution.Role, "", "ROLE_INVALID"),
-                    "element": _choice(item, "element", Contribution.Element, "", "ELEMENT_INVALID"),
-                    "involvement": _choice(item, "involvement", Involvement, "human", "INVOLVEMENT_INVALID"),
+                    "element": _choice(
+                        item, "element", Contribution.Element, "", "ELEMENT_INVALID"
+                    ),
+                    "involvement": _choice(
+                        item, "involvement", Involvement, "human", "INVOLVEMENT_INVALID"
+                    ),
                 }
             )
     return rows
@@ -554,7 +599,9 @@ def _seed(value: Any) -> str:
         return ""
     text = str(value).strip()
     if len(text) > 40:
-        raise ValidationError("a seed is at most 40 characters", code="SEED_INVALID", detail={"field": "seed"})
+        raise ValidationError(
+            "a seed is at most 40 characters", code="SEED_INVALID", detail={"field": "seed"}
+        )
     return text
 
 
@@ -565,20 +612,30 @@ def _generations_input(actor: Actor, items: Sequence[Mapping[str, Any]]) -> list
             ai_system = None
             if item.get("ai_system") not in (None, ""):
                 with at("ai_system"):
-                    ai_system = party_resolve(actor=actor, ref=item["ai_system"], kind=Party.Kind.AI_SYSTEM)
+                    ai_system = party_resolve(
+                        actor=actor, ref=item["ai_system"], kind=Party.Kind.AI_SYSTEM
+                    )
             provider = str(item.get("provider") or "").strip()
             model_name = str(item.get("model_name") or "").strip()
             if not provider:
-                raise ValidationError("a generation names its provider", code="REQUIRED", detail={"field": "provider"})
+                raise ValidationError(
+                    "a generation names its provider", code="REQUIRED", detail={"field": "provider"}
+                )
             if not model_name:
-                raise ValidationError("a generation names its model", code="REQUIRED", detail={"field": "model_name"})
+                raise ValidationError(
+                    "a generation names its model", code="REQUIRED", detail={"field": "model_name"}
+                )
             parameters = item.get("parameters") or {}
             if not isinstance(parameters, dict):
                 raise ValidationError(
-                    "parameters is a JSON object", code="PARAMETERS_INVALID", detail={"field": "parameters"}
+                    "parameters is a JSON object",
+                    code="PARAMETERS_INVALID",
+                    detail={"field": "parameters"},
                 )
             output_sha256 = str(item.get("output_sha256") or "").strip().lower()
-            if output_sha256 and (len(output_sha256) != 64 or any(c not in "0123456789abcdef" for c in output_sha256)):
+            if output_sha256 and (
+                len(output_sha256) != 64 or any(c not in "0123456789abcdef" for c in output_sha256)
+            ):
                 raise ValidationError(
                     "output_sha256 is 64 hexadecimal characters",
                     code="SHA256_INVALID",
@@ -590,10 +647,18 @@ def _generations_input(actor: Actor, items: Sequence[Mapping[str, Any]]) -> list
                     if isinstance(ref, Mapping):
                         with at("isrc"):
                             isrc = _optional_id("isrc", ref.get("isrc")) or ""
-                        inputs.append({"recording": None, "isrc": isrc, "title": str(ref.get("title") or "")})
+                        inputs.append(
+                            {"recording": None, "isrc": isrc, "title": str(ref.get("title") or "")}
+                        )
                     else:
                         recording = _get_owned(Recording, actor, ref, name="recording")
-                        inputs.append({"recording": recording, "isrc": recording.isrc or "", "title": recording.title})
+                        inputs.append(
+                            {
+                                "recording": recording,
+                                "isrc": recording.isrc or "",
+                                "title": recording.title,
+                            }
+                        )
             with at("seed"):
                 seed = _seed(item.get("seed"))
             rows.append(
@@ -632,7 +697,9 @@ def _store_generations(actor: Actor, recording: Recording, rows: list[dict[str, 
                 code="GENERATION_EXISTS",
                 detail={"field": f"generations[{i}].provider_job_id"},
             ) from None
-        GenerationInput.objects.bulk_create(GenerationInput(generation=generation, **inp) for inp in row["inputs"])
+        GenerationInput.objects.bulk_create(
+            GenerationInput(generation=generation, **inp) for inp in row["inputs"]
+        )
 
 
 def recording_snapshot(recording: Recording) -> dict[str, Any]:
@@ -643,7 +710,9 @@ def recording_snapshot(recording: Recording) -> dict[str, Any]:
     data["generations"] = [
         {
             **provenance.snapshot(g, exclude=("recording", "created_at")),
-            "inputs": [provenance.snapshot(i, exclude=("id", "generation")) for i in g.inputs.all()],
+            "inputs": [
+                provenance.snapshot(i, exclude=("id", "generation")) for i in g.inputs.all()
+            ],
         }
         for g in recording.generations.all()
     ]
@@ -652,7 +721,11 @@ def recording_snapshot(recording: Recording) -> dict[str, Any]:
 
 
 _RECORDING_UNIQUE = {
-    "recording_unique_isrc": ("RECORDING_EXISTS", "you already registered a recording with this ISRC", "isrc")
+    "recording_unique_isrc": (
+        "RECORDING_EXISTS",
+        "you already registered a recording with this ISRC",
+        "isrc",
+    )
 }
 
 
@@ -661,7 +734,9 @@ def _recording_fields(actor: Actor, data: Mapping[str, Any], *, partial: bool) -
     if not partial or "title" in data:
         title = str(data.get("title") or "").strip()
         if not title:
-            raise ValidationError("a recording needs a title", code="REQUIRED", detail={"field": "title"})
+            raise ValidationError(
+                "a recording needs a title", code="REQUIRED", detail={"field": "title"}
+            )
         fields["title"] = title
     if not partial or "isrc" in data:
         with at("isrc"):
@@ -674,7 +749,9 @@ def _recording_fields(actor: Actor, data: Mapping[str, Any], *, partial: bool) -
         )
     if "work" in data:
         with at("work"):
-            fields["work"] = _get_owned(Work, actor, data["work"], name="work") if data["work"] else None
+            fields["work"] = (
+                _get_owned(Work, actor, data["work"], name="work") if data["work"] else None
+            )
     return fields
 
 
@@ -693,7 +770,9 @@ def recording_register(
             recording.save()
     except IntegrityError as error:
         raise _unique_violation(error, _RECORDING_UNIQUE) from None
-    Contribution.objects.bulk_create(Contribution(recording=recording, **row) for row in contributions)
+    Contribution.objects.bulk_create(
+        Contribution(recording=recording, **row) for row in contributions
+    )
     _store_generations(actor, recording, generations)
     with at("rights"):
         _replace_rights(actor, subject=recording, items=data.get("rights") or [])
@@ -753,7 +832,11 @@ def recording_withdraw(*, actor: Actor, recording: Recording) -> Recording:
     recording.status = Recording.Status.WITHDRAWN
     recording.save(update_fields=["status", "updated_at"])
     provenance.record(
-        actor=actor, action="recording.withdraw", obj=recording, before={"status": "active"}, after={"status": "withdrawn"}
+        actor=actor,
+        action="recording.withdraw",
+        obj=recording,
+        before={"status": "active"},
+        after={"status": "withdrawn"},
     )
     conflicts_refresh(actor=actor, subject=recording)
     return recording
@@ -776,7 +859,9 @@ def _safe_filename(name: str) -> str:
 
 
 @transaction.atomic
-def recording_attach_audio(*, actor: Actor, recording: Recording, audio: UploadedFile) -> dict[str, Any]:
+def recording_attach_audio(
+    *, actor: Actor, recording: Recording, audio: UploadedFile
+) -> dict[str, Any]:
     """Store the audio (streamed), record its sha256, and queue fingerprinting after commit.
 
     Returns what the caller should know: the recordings already holding identical audio.
@@ -810,7 +895,9 @@ def recording_attach_audio(*, actor: Actor, recording: Recording, audio: Uploade
     recording.fingerprint_error_message = ""
     recording.save()
     duplicates = list(
-        Recording.objects.filter(audio_sha256=sha256).exclude(pk=recording.pk).values_list("pk", "organization_id")
+        Recording.objects.filter(audio_sha256=sha256)
+        .exclude(pk=recording.pk)
+        .values_list("pk", "organization_id")
     )
     provenance.record(
         actor=actor,
@@ -842,11 +929,19 @@ def recording_attach_audio(*, actor: Actor, recording: Recording, audio: Uploade
 
 def release_snapshot(release: Release) -> dict[str, Any]:
     data = provenance.snapshot(release)
-    data["tracks"] = [{"position": t.position, "recording": t.recording_id} for t in release.tracks.all()]
+    data["tracks"] = [
+        {"position": t.position, "recording": t.recording_id} for t in release.tracks.all()
+    ]
     return data
 
 
-_RELEASE_UNIQUE = {"release_unique_upc": ("RELEASE_EXISTS", "you already registered a release with this UPC", "upc")}
+_RELEASE_UNIQUE = {
+    "release_unique_upc": (
+        "RELEASE_EXISTS",
+        "you already registered a release with this UPC",
+        "upc",
+    )
+}
 
 
 def _release_fields(data: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
@@ -854,13 +949,17 @@ def _release_fields(data: Mapping[str, Any], *, partial: bool) -> dict[str, Any]
     if not partial or "title" in data:
         title = str(data.get("title") or "").strip()
         if not title:
-            raise ValidationError("a release needs a title", code="REQUIRED", detail={"field": "title"})
+            raise ValidationError(
+                "a release needs a title", code="REQUIRED", detail={"field": "title"}
+            )
         fields["title"] = title
     if not partial or "upc" in data:
         with at("upc"):
             fields["upc"] = _optional_id("upc", data.get("upc"))
     if not partial or "release_type" in data:
-        fields["release_type"] = _choice(data, "release_type", Release.Type, "album", "RELEASE_TYPE_INVALID")
+        fields["release_type"] = _choice(
+            data, "release_type", Release.Type, "album", "RELEASE_TYPE_INVALID"
+        )
     for key in ("display_artist",):
         if not partial or key in data:
             fields[key] = str(data.get(key) or "")
@@ -879,7 +978,9 @@ def _tracks(actor: Actor, release: Release, items: Sequence[Any]) -> None:
                 recording = _get_owned(Recording, actor, item, name="recording")
             if recording.pk in seen:
                 raise ValidationError(
-                    f"recording {recording.pk} appears twice", code="TRACK_DUPLICATE", detail={"recording": recording.pk}
+                    f"recording {recording.pk} appears twice",
+                    code="TRACK_DUPLICATE",
+                    detail={"recording": recording.pk},
                 )
             seen.add(recording.pk)
             ReleaseTrack.objects.create(release=release, recording=recording, position=i + 1)
@@ -896,7 +997,9 @@ def release_register(*, actor: Actor, data: Mapping[str, Any]) -> Release:
     except IntegrityError as error:
         raise _unique_violation(error, _RELEASE_UNIQUE) from None
     _tracks(actor, release, data.get("tracks") or [])
-    provenance.record(actor=actor, action="release.register", obj=release, after=release_snapshot(release))
+    provenance.record(
+        actor=actor, action="release.register", obj=release, after=release_snapshot(release)
+    )
     return release
 
 
@@ -915,6 +1018,10 @@ def release_update(*, actor: Actor, release: Release, data: Mapping[str, Any]) -
         release.tracks.all().delete()
         _tracks(actor, release, data["tracks"] or [])
     provenance.record(
-        actor=actor, action="release.update", obj=release, before=before, after=release_snapshot(release)
+        actor=actor,
+        action="release.update",
+        obj=release,
+        before=before,
+        after=release_snapshot(release),
     )
     return release

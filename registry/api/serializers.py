@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -51,7 +52,9 @@ class PartyIn(serializers.Serializer):
 class RightsShareIn(serializers.Serializer):
     owner = serializers.IntegerField(required=False, allow_null=True)
     share_pct = serializers.DecimalField(max_digits=7, decimal_places=3)
-    territories = serializers.ListField(child=serializers.CharField(max_length=8), default=["WORLD"])
+    territories = serializers.ListField(
+        child=serializers.CharField(max_length=8), default=["WORLD"]
+    )
     exclude_territories = serializers.ListField(
         child=serializers.CharField(max_length=8), required=False, default=list
     )
@@ -64,8 +67,10 @@ class RightsShareIn(serializers.Serializer):
 
 class WriterIn(serializers.Serializer):
     party = RefField()
-    role = serializers.ChoiceField(choices=WorkWriter.Role.choices, default=WorkWriter.Role.COMPOSER)
-    share_pct = serializers.DecimalField(max_digits=7, decimal_places=3, default=0)
+    role = serializers.ChoiceField(
+        choices=WorkWriter.Role.choices, default=WorkWriter.Role.COMPOSER
+    )
+    share_pct = serializers.DecimalField(max_digits=7, decimal_places=3, default=Decimal(0))
     involvement = serializers.ChoiceField(choices=Involvement.choices, default=Involvement.HUMAN)
 
 
@@ -100,7 +105,11 @@ class GenerationIn(serializers.Serializer):
     output_sha256 = serializers.CharField(required=False, allow_blank=True, max_length=64)
 
     def validate_seed(self, value: Any) -> Any:
-        if value is None or isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        if (
+            value is None
+            or isinstance(value, str)
+            or (isinstance(value, int) and not isinstance(value, bool))
+        ):
             return value
         raise serializers.ValidationError("a seed is an integer or a string", code="invalid")
 
@@ -126,7 +135,9 @@ class RecordingMultipartIn(serializers.Serializer):
         try:
             data = json.loads(value)
         except ValueError:
-            raise serializers.ValidationError("metadata is not valid JSON", code="METADATA_INVALID") from None
+            raise serializers.ValidationError(
+                "metadata is not valid JSON", code="METADATA_INVALID"
+            ) from None
         if not isinstance(data, dict):
             raise serializers.ValidationError("metadata is a JSON object", code="METADATA_INVALID")
         return data
@@ -150,7 +161,7 @@ class ReleaseIn(serializers.Serializer):
             if isinstance(item, dict):
                 nested = RecordingIn(data=item)
                 if not nested.is_valid():
-                    raise serializers.ValidationError({index: nested.errors})
+                    raise serializers.ValidationError({str(index): nested.errors})
                 result.append(nested.validated_data)
             else:
                 result.append(item)
@@ -206,7 +217,16 @@ class WorkOut(serializers.ModelSerializer):
 
     class Meta:
         model = Work
-        fields = ["id", "title", "iswc", "iswc_display", "writers", "rights", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "title",
+            "iswc",
+            "iswc_display",
+            "writers",
+            "rights",
+            "created_at",
+            "updated_at",
+        ]
 
     def get_iswc_display(self, work: Work) -> str | None:
         return identifiers.format_iswc(work.iswc) if work.iswc else None

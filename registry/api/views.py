@@ -62,6 +62,7 @@ class MeView(APIView):
     @extend_schema(responses={200: OpenApiResponse(description="the caller and its organisation")})
     def get(self, request: Request) -> Response:
         org = request.user.organization  # type: ignore[union-attr]
+        assert org is not None  # IsOrganizationMember
         return Response(
             {
                 "username": request.user.get_username(),
@@ -71,9 +72,7 @@ class MeView(APIView):
         )
 
 
-class OwnedViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class OwnedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """List and read within the caller's organisation; writes go to services."""
 
     def org(self) -> Any:
@@ -109,7 +108,9 @@ class PartyViewSet(OwnedViewSet):
     @extend_schema(request=s.PartyIn, responses=s.PartyOut)
     def partial_update(self, request: Request, pk: str) -> Response:
         party = services.party_update(
-            actor=actor_of(request), party=self._own(pk), data=_valid(s.PartyIn, request.data, partial=True)
+            actor=actor_of(request),
+            party=self._own(pk),
+            data=_valid(s.PartyIn, request.data, partial=True),
         )
         return self.respond(party)
 
@@ -199,15 +200,20 @@ class RecordingViewSet(OwnedViewSet):
     def destroy(self, request: Request, pk: str) -> Response:
         """Withdraw the recording: it leaves matching and conflicts, and stays in the log."""
         recording = services._get_owned(Recording, actor_of(request), pk, name="recording")
-        return self.respond(services.recording_withdraw(actor=actor_of(request), recording=recording))
+        return self.respond(
+            services.recording_withdraw(actor=actor_of(request), recording=recording)
+        )
 
     @extend_schema(request={"multipart/form-data": s.AudioIn}, responses={202: s.RecordingOut})
     @action(detail=True, methods=["put"], parser_classes=[MultiPartParser])
     def audio(self, request: Request, pk: str) -> Response:
         recording = services._get_owned(Recording, actor_of(request), pk, name="recording")
         if "audio" not in request.FILES:
-            raise ValidationError("send the file in a multipart part named audio", code="AUDIO_MISSING",
-                                  detail={"field": "audio"})
+            raise ValidationError(
+                "send the file in a multipart part named audio",
+                code="AUDIO_MISSING",
+                detail={"field": "audio"},
+            )
         report = services.recording_attach_audio(
             actor=actor_of(request), recording=recording, audio=request.FILES["audio"]
         )
@@ -251,14 +257,18 @@ class ReleaseViewSet(OwnedViewSet):
 
     @extend_schema(request=s.ReleaseIn, responses={201: s.ReleaseOut})
     def create(self, request: Request) -> Response:
-        release = services.release_register(actor=actor_of(request), data=_valid(s.ReleaseIn, request.data))
+        release = services.release_register(
+            actor=actor_of(request), data=_valid(s.ReleaseIn, request.data)
+        )
         return self.respond(release, status.HTTP_201_CREATED)
 
     @extend_schema(request=s.ReleaseIn, responses=s.ReleaseOut)
     def partial_update(self, request: Request, pk: str) -> Response:
         release = services._get_owned(Release, actor_of(request), pk, name="release")
         release = services.release_update(
-            actor=actor_of(request), release=release, data=_valid(s.ReleaseIn, request.data, partial=True)
+            actor=actor_of(request),
+            release=release,
+            data=_valid(s.ReleaseIn, request.data, partial=True),
         )
         return self.respond(release)
 

@@ -16,6 +16,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         broken = provenance.first_break()
         if broken is not None:
-            raise CommandError(f"provenance chain broken at event {broken.event_id}: {broken.reason}")
+            raise CommandError(
+                f"provenance chain broken at event {broken.event_id}: {broken.reason}"
+            )
         count = ProvenanceEvent.objects.count()
         self.stdout.write(self.style.SUCCESS(f"provenance chain intact: {count} events"))
