@@ -77,7 +77,15 @@ class WorkWriterInline(ReadOnlyInline):
 class RightsShareInline(ReadOnlyInline):
     model = RightsShare
     fk_name = "recording"
-    fields = ["owner", "share_pct", "territories", "exclude_territories", "start", "end", "usage_types"]
+    fields = [
+        "owner",
+        "share_pct",
+        "territories",
+        "exclude_territories",
+        "start",
+        "end",
+        "usage_types",
+    ]
 
 
 class WorkRightsInline(RightsShareInline):
@@ -144,7 +152,15 @@ class ConflictAdmin(ReadOnlyAdmin):
 
 @admin.register(ProvenanceEvent)
 class ProvenanceEventAdmin(ReadOnlyAdmin):
-    list_display = ["id", "created_at", "action", "object_type", "object_id", "actor_user", "actor_organization"]
+    list_display = [
+        "id",
+        "created_at",
+        "action",
+        "object_type",
+        "object_id",
+        "actor_user",
+        "actor_organization",
+    ]
     list_filter = ["action", "object_type"]
     search_fields = ["object_id", "actor_user", "hash"]
 

@@ -33,13 +33,19 @@ def works_visible(org: Organization) -> QuerySet[Work]:
 
 
 def recordings_visible(org: Organization) -> QuerySet[Recording]:
-    return _scoped(Recording.objects.all(), org).select_related("work").prefetch_related(
-        Prefetch("contributions", queryset=Contribution.objects.select_related("party")),
-        Prefetch(
-            "generations",
-            queryset=GenerationRecord.objects.select_related("ai_system").prefetch_related("inputs"),
-        ),
-        Prefetch("rights", queryset=RightsShare.objects.select_related("owner")),
+    return (
+        _scoped(Recording.objects.all(), org)
+        .select_related("work")
+        .prefetch_related(
+            Prefetch("contributions", queryset=Contribution.objects.select_related("party")),
+            Prefetch(
+                "generations",
+                queryset=GenerationRecord.objects.select_related("ai_system").prefetch_related(
+                    "inputs"
+                ),
+            ),
+            Prefetch("rights", queryset=RightsShare.objects.select_related("owner")),
+        )
     )
 
 
@@ -54,7 +60,9 @@ def conflicts_involving(org: Organization) -> QuerySet[OwnershipConflict]:
     if not org.is_operator:
         qs = qs.filter(organizations=org)
     return qs.prefetch_related(
-        Prefetch("shares", queryset=RightsShare.objects.select_related("owner", "recording", "work")),
+        Prefetch(
+            "shares", queryset=RightsShare.objects.select_related("owner", "recording", "work")
+        ),
         "organizations",
     ).distinct()
 
