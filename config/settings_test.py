@@ -1,6 +1,7 @@
 """Test settings: the real local PostgreSQL and Redis unless the environment says otherwise."""
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
@@ -10,5 +11,5 @@ from .settings import *  # noqa: F403
 from .settings import BASE_DIR
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-MEDIA_ROOT = BASE_DIR / "var" / "test-media"
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "test-media"))
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")

@@ -874,8 +874,6 @@ def recording_attach_audio(
             code="AUDIO_TOO_LARGE",
             detail={"size_bytes": audio.size, "max_bytes": max_bytes},
         )
-    if audio.size == 0:
-        raise ValidationError("the audio file is empty", code="AUDIO_EMPTY")
     sha256, size = _hash_upload(audio)
     before = {
         "audio": recording.audio.name or "",

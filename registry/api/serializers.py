@@ -129,7 +129,7 @@ class RecordingIn(serializers.Serializer):
 
 class RecordingMultipartIn(serializers.Serializer):
     metadata = serializers.CharField(help_text="the recording as JSON (see RecordingIn)")
-    audio = serializers.FileField(required=False)
+    audio = serializers.FileField(required=False, allow_empty_file=True)
 
     def validate_metadata(self, value: str) -> dict[str, Any]:
         try:
@@ -144,7 +144,7 @@ class RecordingMultipartIn(serializers.Serializer):
 
 
 class AudioIn(serializers.Serializer):
-    audio = serializers.FileField()
+    audio = serializers.FileField(allow_empty_file=True)
 
 
 class ReleaseIn(serializers.Serializer):
