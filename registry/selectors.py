@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
+from typing import Any
+
+from django.db.models import Model, Prefetch, Q, QuerySet
+
+from common.errors import NotFound
 
 from .models import (
     Contribution,
@@ -16,6 +20,15 @@ from .models import (
     RightsShare,
     Work,
 )
+
+
+def owned_or_404(model: type[Model], org: Organization, pk: Any, *, name: str) -> Any:
+    """An object the organisation owns (for writing); anything else does not exist for it."""
+    try:
+        obj = model._default_manager.get(pk=int(pk), organization=org)
+    except (model.DoesNotExist, TypeError, ValueError):  # type: ignore[attr-defined]
+        raise NotFound(f"{name} {pk} not found", code=f"{name.upper()}_NOT_FOUND") from None
+    return obj
 
 
 def _scoped(qs: QuerySet, org: Organization) -> QuerySet:

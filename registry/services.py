@@ -18,7 +18,7 @@ from rest_framework.authtoken.models import Token
 from common.errors import Conflict, DomainError, NotFound, PayloadTooLarge, ValidationError
 
 from . import conflicts as conflict_rules
-from . import identifiers, provenance, territories
+from . import identifiers, provenance, selectors, territories
 from .models import (
     Contribution,
     GenerationInput,
@@ -94,14 +94,7 @@ def _require_org(actor: Actor) -> Organization:
 
 def _get_owned(model: Any, actor: Actor, pk: Any, *, name: str) -> Any:
     """Load an object the actor's organisation owns; anything else does not exist for them."""
-    org = _require_org(actor)
-    try:
-        obj = model.objects.get(pk=int(pk))
-    except (model.DoesNotExist, TypeError, ValueError):
-        raise NotFound(f"{name} {pk} not found", code=f"{name.upper()}_NOT_FOUND") from None
-    if obj.organization_id != org.pk:
-        raise NotFound(f"{name} {pk} not found", code=f"{name.upper()}_NOT_FOUND")
-    return obj
+    return selectors.owned_or_404(model, _require_org(actor), pk, name=name)
 
 
 def _unique_violation(
@@ -320,7 +313,9 @@ def _rights_input(actor: Actor, items: Sequence[Mapping[str, Any]]) -> list[dict
             )
     specs = [
         conflict_rules.ShareSpec(
-            id=i, **{k: v for k, v in r.items() if k != "owner" and k != "share_pct"}, pct=r["share_pct"]
+            id=i,
+            **{k: v for k, v in r.items() if k != "owner" and k != "share_pct"},
+            pct=r["share_pct"],
         )
         for i, r in enumerate(result)
     ]

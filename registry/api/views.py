@@ -7,7 +7,7 @@ from typing import Any
 import django_filters
 from django.contrib.auth import authenticate
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
@@ -78,11 +78,39 @@ class OwnedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def org(self) -> Any:
         return self.request.user.organization  # type: ignore[union-attr]
 
+    model: type[Any]
+    input_serializer: type[Any]
+    # Lists a PUT replaces with [] when it leaves them out (PATCH leaves them alone).
+    replaced_lists: tuple[str, ...] = ()
+
     def respond(self, obj: Any, code: int = status.HTTP_200_OK, **extra: Any) -> Response:
         obj = self.get_queryset().get(pk=obj.pk)
         data = self.get_serializer(obj).data
         data.update(extra)
         return Response(data, status=code)
+
+    def own(self, pk: str) -> Any:
+        """The caller's own object, for writing; anything else is a 404."""
+        name = self.model._meta.model_name
+        return selectors.owned_or_404(self.model, self.org(), pk, name=name)
+
+    def apply_update(self, actor: Actor, obj: Any, data: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def _update(self, request: Request, pk: str, *, partial: bool) -> Response:
+        data = _valid(self.input_serializer, request.data, partial=partial)
+        if not partial:
+            for name in self.replaced_lists:
+                data.setdefault(name, [])
+        return self.respond(self.apply_update(actor_of(request), self.own(pk), data))
+
+    def update(self, request: Request, pk: str) -> Response:
+        """Replace the object's fields with the body's (lists left out become empty)."""
+        return self._update(request, pk, partial=False)
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        """Change only the fields the body names; lists given replace the old ones."""
+        return self._update(request, pk, partial=True)
 
 
 class PartyFilter(django_filters.FilterSet):
@@ -93,8 +121,13 @@ class PartyFilter(django_filters.FilterSet):
         fields = ["name", "kind", "ipi", "isni", "dpid"]
 
 
+@extend_schema_view(
+    update=extend_schema(request=s.PartyIn), partial_update=extend_schema(request=s.PartyIn)
+)
 class PartyViewSet(OwnedViewSet):
+    model = Party
     serializer_class = s.PartyOut
+    input_serializer = s.PartyIn
     filterset_class = PartyFilter
 
     def get_queryset(self) -> QuerySet[Party]:
@@ -105,17 +138,8 @@ class PartyViewSet(OwnedViewSet):
         party = services.party_create(actor=actor_of(request), data=_valid(s.PartyIn, request.data))
         return self.respond(party, status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.PartyIn, responses=s.PartyOut)
-    def partial_update(self, request: Request, pk: str) -> Response:
-        party = services.party_update(
-            actor=actor_of(request),
-            party=self._own(pk),
-            data=_valid(s.PartyIn, request.data, partial=True),
-        )
-        return self.respond(party)
-
-    def _own(self, pk: str) -> Party:
-        return services._get_owned(Party, actor_of(self.request), pk, name="party")
+    def apply_update(self, actor: Actor, obj: Party, data: dict[str, Any]) -> Party:
+        return services.party_update(actor=actor, party=obj, data=data)
 
 
 class WorkFilter(django_filters.FilterSet):
@@ -130,7 +154,13 @@ class WorkFilter(django_filters.FilterSet):
         return qs.filter(iswc=value.replace("-", "").replace(".", "").upper())
 
 
+@extend_schema_view(
+    update=extend_schema(request=s.WorkIn), partial_update=extend_schema(request=s.WorkIn)
+)
 class WorkViewSet(OwnedViewSet):
+    model = Work
+    input_serializer = s.WorkIn
+    replaced_lists = ("writers", "rights")
     serializer_class = s.WorkOut
     filterset_class = WorkFilter
 
@@ -142,13 +172,8 @@ class WorkViewSet(OwnedViewSet):
         work = services.work_create(actor=actor_of(request), data=_valid(s.WorkIn, request.data))
         return self.respond(work, status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.WorkIn, responses=s.WorkOut)
-    def partial_update(self, request: Request, pk: str) -> Response:
-        work = services._get_owned(Work, actor_of(request), pk, name="work")
-        work = services.work_update(
-            actor=actor_of(request), work=work, data=_valid(s.WorkIn, request.data, partial=True)
-        )
-        return self.respond(work)
+    def apply_update(self, actor: Actor, obj: Work, data: dict[str, Any]) -> Work:
+        return services.work_update(actor=actor, work=obj, data=data)
 
 
 class RecordingFilter(django_filters.FilterSet):
@@ -163,7 +188,14 @@ class RecordingFilter(django_filters.FilterSet):
         return qs.filter(isrc=value.replace("-", "").replace(" ", "").upper())
 
 
+@extend_schema_view(
+    update=extend_schema(request=s.RecordingIn),
+    partial_update=extend_schema(request=s.RecordingIn),
+)
 class RecordingViewSet(OwnedViewSet):
+    model = Recording
+    input_serializer = s.RecordingIn
+    replaced_lists = ("contributions", "generations", "rights")
     serializer_class = s.RecordingOut
     filterset_class = RecordingFilter
     parser_classes = [JSONParser, MultiPartParser, FormParser]
@@ -186,28 +218,19 @@ class RecordingViewSet(OwnedViewSet):
         recording = services.recording_register(actor=actor_of(request), data=data, audio=audio)
         return self.respond(recording, status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.RecordingIn, responses=s.RecordingOut)
-    def partial_update(self, request: Request, pk: str) -> Response:
-        recording = services._get_owned(Recording, actor_of(request), pk, name="recording")
-        recording = services.recording_update(
-            actor=actor_of(request),
-            recording=recording,
-            data=_valid(s.RecordingIn, request.data, partial=True),
-        )
-        return self.respond(recording)
+    def apply_update(self, actor: Actor, obj: Recording, data: dict[str, Any]) -> Recording:
+        return services.recording_update(actor=actor, recording=obj, data=data)
 
     @extend_schema(responses={200: s.RecordingOut})
     def destroy(self, request: Request, pk: str) -> Response:
         """Withdraw the recording: it leaves matching and conflicts, and stays in the log."""
-        recording = services._get_owned(Recording, actor_of(request), pk, name="recording")
-        return self.respond(
-            services.recording_withdraw(actor=actor_of(request), recording=recording)
-        )
+        recording = services.recording_withdraw(actor=actor_of(request), recording=self.own(pk))
+        return self.respond(recording)
 
     @extend_schema(request={"multipart/form-data": s.AudioIn}, responses={202: s.RecordingOut})
     @action(detail=True, methods=["put"], parser_classes=[MultiPartParser])
     def audio(self, request: Request, pk: str) -> Response:
-        recording = services._get_owned(Recording, actor_of(request), pk, name="recording")
+        recording = self.own(pk)
         if "audio" not in request.FILES:
             raise ValidationError(
                 "send the file in a multipart part named audio",
@@ -248,7 +271,13 @@ class ReleaseFilter(django_filters.FilterSet):
         fields = ["title", "upc", "release_type"]
 
 
+@extend_schema_view(
+    update=extend_schema(request=s.ReleaseIn), partial_update=extend_schema(request=s.ReleaseIn)
+)
 class ReleaseViewSet(OwnedViewSet):
+    model = Release
+    input_serializer = s.ReleaseIn
+    replaced_lists = ("tracks",)
     serializer_class = s.ReleaseOut
     filterset_class = ReleaseFilter
 
@@ -262,15 +291,8 @@ class ReleaseViewSet(OwnedViewSet):
         )
         return self.respond(release, status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.ReleaseIn, responses=s.ReleaseOut)
-    def partial_update(self, request: Request, pk: str) -> Response:
-        release = services._get_owned(Release, actor_of(request), pk, name="release")
-        release = services.release_update(
-            actor=actor_of(request),
-            release=release,
-            data=_valid(s.ReleaseIn, request.data, partial=True),
-        )
-        return self.respond(release)
+    def apply_update(self, actor: Actor, obj: Release, data: dict[str, Any]) -> Release:
+        return services.release_update(actor=actor, release=obj, data=data)
 
 
 class ConflictViewSet(OwnedViewSet):

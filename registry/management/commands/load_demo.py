@@ -45,7 +45,9 @@ class Command(BaseCommand):
     help = "Load the demo catalogue (idempotent) and print the demo logins and tokens."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--seconds", type=float, default=30.0, help="length of each demo recording")
+        parser.add_argument(
+            "--seconds", type=float, default=30.0, help="length of each demo recording"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not Organization.objects.filter(name="Aurora Records").exists():
@@ -55,7 +57,7 @@ class Command(BaseCommand):
     def _load(self, seconds: float) -> None:
         actors: dict[str, Actor] = {}
         for name, kind, username in ORGS:
-            org, user, _ = services.organization_create(
+            _, user, _ = services.organization_create(
                 name=name,
                 kind=kind,
                 username=username,
@@ -70,7 +72,12 @@ class Command(BaseCommand):
         label, ai = actors["label"], actors["ai_provider"]
         mira = services.party_create(
             actor=label,
-            data={"name": "Mira Okafor", "kind": "person", "ipi": _ipi(52210041), "isni": "000000012281955X"},
+            data={
+                "name": "Mira Okafor",
+                "kind": "person",
+                "ipi": _ipi(52210041),
+                "isni": "000000012281955X",
+            },
         )
         jonas = services.party_create(
             actor=label, data={"name": "Jonas Berg", "kind": "person", "ipi": _ipi(71234567)}
@@ -149,9 +156,7 @@ class Command(BaseCommand):
                 },
             )
 
-            forge = services.party_create(
-                actor=ai, data={"name": "Forge-2", "kind": "ai_system"}
-            )
+            forge = services.party_create(actor=ai, data={"name": "Forge-2", "kind": "ai_system"})
             path = folder / "forge-output.mp3"
             synth.write(path, synth.music(seed=900, duration_s=seconds), 44100, "mp3")
             sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -195,8 +200,12 @@ class Command(BaseCommand):
     def _print_logins(self) -> None:
         self.stdout.write(self.style.SUCCESS("Stemma demo at http://127.0.0.1:8000"))
         self.stdout.write("  API docs   http://127.0.0.1:8000/api/docs/")
-        self.stdout.write(f"  Admin      http://127.0.0.1:8000/admin/  (operator / {DEMO_PASSWORD})")
+        self.stdout.write(
+            f"  Admin      http://127.0.0.1:8000/admin/  (operator / {DEMO_PASSWORD})"
+        )
         self.stdout.write(f"  Password for every demo user: {DEMO_PASSWORD}")
         for name, kind, username in ORGS:
-            token = Token.objects.filter(user__username=username).values_list("key", flat=True).first()
+            token = (
+                Token.objects.filter(user__username=username).values_list("key", flat=True).first()
+            )
             self.stdout.write(f"  {kind:<12} {name:<24} user {username:<12} token {token}")
