@@ -1,0 +1,1 @@
+"""Audio decoding, Chromaprint fingerprints, the index, matching and AI-origin evidence."""

@@ -1,0 +1,633 @@
+"""Decode common audio files in one streaming pass to mono int16, rejecting bad audio by code."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import os
+import struct
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, Protocol
+
+import av
+import av.logging
+import numpy as np
+
+from common.errors import DomainError
+
+# FFmpeg is chatty about damaged input, and the failures are reported as AudioError
+# anyway. None is PyAV's own default; it is set explicitly so that no import order
+# can leave FFmpeg's logging on in workers.
+av.logging.set_level(None)
+
+# What AUDIO_TRUNCATED can see, from a few header bytes read by seeking (seekable input only):
+# - WAV (RIFF data size), FLAC (STREAMINFO sample count), MP3 with a Xing/Info/VBRI frame
+#   and MP4/M4A (moov): declared length minus decoded length > TRUNCATION_TOLERANCE_S;
+# - MP4/M4A: a top-level box (mdat, moov...) running past the end of the file;
+# - Ogg (Vorbis, Opus): a last page that is incomplete or lacks the end-of-stream flag;
+# - any format: a decoder or demuxer error after the first decoded frame.
+# Not detectable: MP3 without a Xing frame cut at a frame boundary, raw ADTS AAC, any
+# cut under the tolerance, and every header check on non-seekable input.
+SAMPLE_RATE = 11025  # Chromaprint's working rate
+MIN_DURATION_S = 3.0  # Chromaprint emits its first item only after 30031 samples (2.72 s)
+SILENCE_RMS_DBFS = -60.0  # whole-file RMS of the decoded mono signal below this is "silent"
+TRUNCATION_TOLERANCE_S = 0.25  # declared minus decoded duration above this is "truncated"
+MIN_SOURCE_RATE, MAX_SOURCE_RATE = 4000, 768_000  # outside: a damaged or hostile header
+DECODE_TIMEOUT_S = 60.0  # wall-clock budget for one decode; minutes of audio take ~1 s
+
+AUDIO_EMPTY = "AUDIO_EMPTY"
+AUDIO_UNDECODABLE = "AUDIO_UNDECODABLE"
+AUDIO_TRUNCATED = "AUDIO_TRUNCATED"
+AUDIO_SILENT = "AUDIO_SILENT"
+AUDIO_TOO_LONG = "AUDIO_TOO_LONG"
+AUDIO_TOO_SHORT = "AUDIO_TOO_SHORT"
+AUDIO_TOO_LARGE = "AUDIO_TOO_LARGE"
+AUDIO_EXTENSION_MISMATCH = "AUDIO_EXTENSION_MISMATCH"
+
+_STATUS_BY_CODE = {
+    AUDIO_UNDECODABLE: 415,
+    AUDIO_EXTENSION_MISMATCH: 415,
+    AUDIO_TOO_LARGE: 413,
+}
+
+_MP4 = "mov,mp4,m4a,3gp,3g2,mj2"
+# File extension -> FFmpeg demuxer names a file with that extension may legitimately have.
+EXTENSION_CONTAINERS: dict[str, frozenset[str]] = {
+    ".wav": frozenset({"wav", "w64"}),
+    ".wave": frozenset({"wav", "w64"}),
+    ".flac": frozenset({"flac"}),
+    ".mp3": frozenset({"mp3"}),
+    ".ogg": frozenset({"ogg"}),
+    ".oga": frozenset({"ogg"}),
+    ".opus": frozenset({"ogg"}),
+    ".m4a": frozenset({_MP4}),
+    ".mp4": frozenset({_MP4}),
+    ".aac": frozenset({"aac", _MP4}),  # ADTS, though MP4 files are often named .aac
+    ".aif": frozenset({"aiff"}),
+    ".aiff": frozenset({"aiff"}),
+    ".webm": frozenset({"matroska,webm"}),
+    ".mka": frozenset({"matroska,webm"}),
+    ".wma": frozenset({"asf"}),
+}
+
+# Errors PyAV and the file layer raise for bad input (av.FFmpegError is an OSError too).
+_AV_ERRORS: tuple[type[BaseException], ...] = (
+    av.FFmpegError,
+    OSError,
+    EOFError,
+    ValueError,
+    UnicodeDecodeError,
+)
+
+
+class AudioError(DomainError):
+    """Audio that cannot be registered or checked; ``code`` says why."""
+
+    code = AUDIO_UNDECODABLE
+    status = 400
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = AUDIO_UNDECODABLE,
+        detail: dict[str, Any] | None = None,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(
+            message, code=code, detail=detail, status=status or _STATUS_BY_CODE.get(code, 400)
+        )
+
+
+class SampleConsumer(Protocol):
+    """Something that rides the decode pass, e.g. a streaming fingerprinter."""
+
+    def feed(self, samples: np.ndarray) -> None: ...
+
+    def finish(self) -> object: ...
+
+
+@dataclass(frozen=True, eq=False)
+class DecodedAudio:
+    """Mono int16 samples at ``sample_rate`` plus what was learnt about the source."""
+
+    samples: np.ndarray = field(repr=False)
+    sample_rate: int
+    duration_s: float
+    container: str  # FFmpeg demuxer name: "wav", "mp3", "ogg", "mov,mp4,m4a,3gp,3g2,mj2"...
+    codec: str  # canonical codec name: "pcm_s16le", "mp3", "flac", "vorbis", "opus", "aac"...
+    source_sample_rate: int
+    source_channels: int
+    declared_duration_s: float | None  # from the header, when the format states it exactly
+    rms_dbfs: float
+    peak_dbfs: float
+
+
+def check_size(size_bytes: int, max_bytes: int) -> None:
+    """Raise AUDIO_TOO_LARGE (413) for uploads over ``max_bytes``; zero bytes is AUDIO_EMPTY."""
+    if size_bytes <= 0:
+        raise AudioError("The audio file is empty.", code=AUDIO_EMPTY, detail={"size_bytes": 0})
+    if size_bytes > max_bytes:
+        raise AudioError(
+            f"The audio file is larger than {max_bytes} bytes.",
+            code=AUDIO_TOO_LARGE,
+            detail={"size_bytes": size_bytes, "max_bytes": max_bytes},
+        )
+
+
+def sha256_of(
+    source: str | os.PathLike[str] | BinaryIO, chunk_size: int = 1 << 20
+) -> tuple[str, int]:
+    """Stream a file (from its start) through SHA-256: ``(hexdigest, size_bytes)``.
+
+    A file object is rewound before and after, so it can be decoded next.
+    """
+    digest = hashlib.sha256()
+    size = 0
+    if isinstance(source, str | os.PathLike):
+        with open(source, "rb") as fileobj:
+            for chunk in iter(lambda: fileobj.read(chunk_size), b""):
+                digest.update(chunk)
+                size += len(chunk)
+        return digest.hexdigest(), size
+    if source.seekable():
+        source.seek(0)
+    for chunk in iter(lambda: source.read(chunk_size), b""):
+        digest.update(chunk)
+        size += len(chunk)
+    if source.seekable():
+        source.seek(0)
+    return digest.hexdigest(), size
+
+
+def normalise_extension(declared: str | None) -> str | None:
+    """'.MP3', 'mp3' or 'song.mp3' -> '.mp3'; '' or None -> None."""
+    if not declared:
+        return None
+    suffix = declared.strip().lower().rsplit(".", 1)[-1]
+    return f".{suffix}" if suffix else None
+
+
+def decode(
+    source: str | os.PathLike[str] | BinaryIO,
+    *,
+    sample_rate: int = SAMPLE_RATE,
+    max_duration_s: float | None = None,
+    min_duration_s: float = MIN_DURATION_S,
+    declared_extension: str | None = None,
+    consumers: Iterable[SampleConsumer] = (),
+    timeout_s: float = DECODE_TIMEOUT_S,
+) -> DecodedAudio:
+    """Decode ``source`` (a path, or a binary file object read from its start) to mono int16.
+
+    The file is streamed packet by packet, never read whole. Each resampled chunk is
+    given to every consumer's ``feed`` as it is decoded; their ``finish`` is called only
+    when the audio passed every check (on AudioError it is not called). Any problem with
+    the audio raises :class:`AudioError`; nothing else escapes for bad input.
+    """
+    consumers = tuple(consumers)
+    fileobj, owned = _open_source(source)
+    try:
+        size = _size_of(fileobj)
+        if size == 0:
+            raise AudioError("The audio file is empty.", code=AUDIO_EMPTY, detail={"size_bytes": 0})
+        header = _inspect_header(fileobj, size) if size is not None else _Header()
+        container = _open_container(fileobj, header)
+        with container:
+            return _decode_container(
+                container,
+                header,
+                sample_rate=sample_rate,
+                max_duration_s=max_duration_s,
+                min_duration_s=min_duration_s,
+                declared_extension=normalise_extension(declared_extension),
+                consumers=consumers,
+                deadline=time.monotonic() + timeout_s,
+            )
+    finally:
+        if owned:
+            fileobj.close()
+
+
+def _open_source(source: str | os.PathLike[str] | BinaryIO) -> tuple[BinaryIO, bool]:
+    # Paths are opened here, and given to FFmpeg as a file object, so that the format
+    # is detected from the content alone and never from the file name.
+    if isinstance(source, str | os.PathLike):
+        try:
+            return open(source, "rb"), True  # closed by decode()
+        except OSError as exc:
+            raise AudioError(
+                "The audio file could not be read.",
+                code=AUDIO_UNDECODABLE,
+                detail={"reason": type(exc).__name__},
+            ) from exc
+    return source, False
+
+
+def _size_of(fileobj: BinaryIO) -> int | None:
+    try:
+        if not fileobj.seekable():
+            return None
+        size = fileobj.seek(0, io.SEEK_END)
+        fileobj.seek(0)
+        return size
+    except (OSError, ValueError) as exc:
+        raise AudioError(
+            "The audio file could not be read.",
+            code=AUDIO_UNDECODABLE,
+            detail={"reason": type(exc).__name__},
+        ) from exc
+
+
+@dataclass(frozen=True)
+class _Header:
+    """What the first bytes say, for the formats whose headers state an exact length."""
+
+    kind: str | None = None  # "wav", "flac", "mp3", "mp4", "ogg"
+    declared_duration_s: float | None = None  # computed here (wav, flac)
+    trust_container_duration: bool = False  # FFmpeg's duration is exact (mp3 Xing, mp4 moov)
+    truncated_reason: str | None = None  # structural proof of truncation (mp4 boxes, ogg pages)
+
+
+def _inspect_header(fileobj: BinaryIO, size: int) -> _Header:
+    """Read a few header bytes (seeking, never the whole file); rewinds afterwards."""
+    try:
+        head = fileobj.read(12)
+        if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+            return _inspect_wav(fileobj, size)
+        if head[:4] == b"fLaC":
+            return _inspect_flac(fileobj)
+        if head[4:8] == b"ftyp":
+            return _inspect_mp4(fileobj, size)
+        if head[:4] == b"OggS":
+            return _inspect_ogg(fileobj, size)
+        if head[:3] == b"ID3" or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+            return _inspect_mp3(fileobj, head)
+        return _Header()
+    except (OSError, ValueError, struct.error):
+        return _Header()
+    finally:
+        fileobj.seek(0)
+
+
+def _inspect_wav(fileobj: BinaryIO, size: int) -> _Header:
+    position, byte_rate = 12, 0
+    for _ in range(64):  # a WAV has a handful of chunks; bound the walk on garbage
+        fileobj.seek(position)
+        chunk = fileobj.read(8)
+        if len(chunk) < 8:
+            break
+        chunk_id, chunk_size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+        if chunk_id == b"fmt ":
+            fmt = fileobj.read(16)
+            if len(fmt) == 16:
+                byte_rate = struct.unpack("<I", fmt[8:12])[0]
+        elif chunk_id == b"data":
+            if byte_rate <= 0 or chunk_size in (0, 0xFFFFFFFF):
+                break  # streamed WAVs leave the length open
+            return _Header(kind="wav", declared_duration_s=chunk_size / byte_rate)
+        position += 8 + chunk_size + (chunk_size & 1)
+        if position >= size:
+            break
+    return _Header(kind="wav")
+
+
+def _inspect_flac(fileobj: BinaryIO) -> _Header:
+    fileobj.seek(4)
+    block = fileobj.read(4 + 34)
+    if len(block) < 38 or block[0] & 0x7F != 0:  # the first block must be STREAMINFO
+        return _Header(kind="flac")
+    packed = int.from_bytes(block[4 + 10 : 4 + 18], "big")
+    rate, total_samples = packed >> 44, packed & ((1 << 36) - 1)
+    if rate <= 0 or total_samples <= 0:  # 0 means "unknown" (streamed encoders)
+        return _Header(kind="flac")
+    return _Header(kind="flac", declared_duration_s=total_samples / rate)
+
+
+def _inspect_mp3(fileobj: BinaryIO, head: bytes) -> _Header:
+    # Only a Xing/Info/VBRI frame states the length; without one FFmpeg guesses it
+    # from the bitrate, which is wrong for VBR, so it must not be compared.
+    start = 0
+    if head[:3] == b"ID3" and len(head) >= 10:
+        syncsafe = head[6:10]
+        start = 10 + ((syncsafe[0] << 21) | (syncsafe[1] << 14) | (syncsafe[2] << 7) | syncsafe[3])
+        if head[5] & 0x10:
+            start += 10
+    fileobj.seek(start)
+    frame = fileobj.read(4096)
+    sync = next(
+        (i for i in range(len(frame) - 1) if frame[i] == 0xFF and frame[i + 1] & 0xE0 == 0xE0),
+        None,
+    )
+    if sync is None:
+        return _Header(kind="mp3")
+    first = frame[sync : sync + 192]
+    tagged = b"Xing" in first[:64] or b"Info" in first[:64] or first[36:40] == b"VBRI"
+    return _Header(kind="mp3", trust_container_duration=tagged)
+
+
+# Top-level MP4 boxes: only these are trusted when a box overruns the end of the file,
+# so that trailing junk (an ID3v1 tag...) is not read as a box.
+_MP4_TOP_LEVEL_BOXES = frozenset(
+    {
+        b"ftyp",
+        b"moov",
+        b"mdat",
+        b"free",
+        b"skip",
+        b"wide",
+        b"uuid",
+        b"meta",
+        b"pdin",
+        b"moof",
+        b"mfra",
+        b"styp",
+        b"sidx",
+        b"udta",
+    }
+)
+
+
+def _inspect_mp4(fileobj: BinaryIO, size: int) -> _Header:
+    position = 0
+    for _ in range(1024):
+        if position >= size:
+            break
+        fileobj.seek(position)
+        box = fileobj.read(16)
+        if len(box) < 8:
+            break
+        box_size, box_type = struct.unpack(">I", box[:4])[0], box[4:8]
+        if box_size == 1 and len(box) == 16:
+            box_size = struct.unpack(">Q", box[8:16])[0]
+        elif box_size == 0:  # runs to the end of the file
+            break
+        if box_size < 8 or box_type not in _MP4_TOP_LEVEL_BOXES:
+            break  # damaged or trailing junk: let FFmpeg judge
+        if position + box_size > size:
+            return _Header(
+                kind="mp4",
+                trust_container_duration=True,
+                truncated_reason=f"the MP4 '{box_type.decode('latin-1')}' box runs "
+                f"{position + box_size - size} bytes past the end of the file",
+            )
+        position += box_size
+    return _Header(kind="mp4", trust_container_duration=True)
+
+
+_OGG_MAX_PAGE = 27 + 255 + 255 * 255
+
+
+def _inspect_ogg(fileobj: BinaryIO, size: int) -> _Header:
+    # A complete Ogg stream ends with a whole page flagged end-of-stream (0x04).
+    # Checks the last page only: the declared length of Ogg files comes from that
+    # same page, so a cut file cannot be caught by comparing durations.
+    tail_start = max(0, size - _OGG_MAX_PAGE - 4)
+    fileobj.seek(tail_start)
+    tail = fileobj.read()
+    at = tail.rfind(b"OggS\x00")
+    if at < 0:
+        return _Header(kind="ogg")
+    page = tail[at:]
+    segments = page[26] if len(page) >= 27 else 0
+    if len(page) < 27 + segments or 27 + segments + sum(page[27 : 27 + segments]) > len(page):
+        reason = "the last Ogg page is incomplete"
+    elif not page[5] & 0x04:
+        reason = "the last Ogg page has no end-of-stream flag"
+    else:
+        return _Header(kind="ogg")
+    return _Header(kind="ogg", truncated_reason=reason)
+
+
+def _open_container(fileobj: BinaryIO, header: _Header) -> Any:
+    try:
+        return av.open(fileobj, mode="r")
+    except _AV_ERRORS as exc:
+        if header.truncated_reason:
+            raise AudioError(
+                "The audio file is truncated.",
+                code=AUDIO_TRUNCATED,
+                detail={"reason": header.truncated_reason},
+            ) from exc
+        raise AudioError(
+            "The file is not audio in a format that can be decoded.",
+            code=AUDIO_UNDECODABLE,
+            detail={"reason": type(exc).__name__},
+        ) from exc
+
+
+class _Resampler:
+    """PyAV's resampler, rebuilt if the decoded format changes mid-stream (chained files)."""
+
+    def __init__(self, sample_rate: int) -> None:
+        self.sample_rate = sample_rate
+        self._resampler: av.AudioResampler | None = None
+        self._source: tuple[str, str, int] | None = None
+
+    def resample(self, frame: av.AudioFrame) -> list[av.AudioFrame]:
+        source = (frame.format.name, frame.layout.name, frame.sample_rate)
+        out: list[av.AudioFrame] = []
+        if source != self._source:
+            out.extend(self.flush())
+            self._resampler = av.AudioResampler(format="s16", layout="mono", rate=self.sample_rate)
+            self._source = source
+        assert self._resampler is not None
+        out.extend(self._resampler.resample(frame))
+        return out
+
+    def flush(self) -> list[av.AudioFrame]:
+        if self._resampler is None:
+            return []
+        return list(self._resampler.resample(None))
+
+
+def _pcm_chunks(
+    container: Any, stream: Any, sample_rate: int, deadline: float
+) -> Iterator[np.ndarray]:
+    """Yield resampled int16 chunks; FFmpeg failures become AUDIO_UNDECODABLE/TRUNCATED."""
+    resampler = _Resampler(sample_rate)
+    packets = container.demux(stream)
+    frames = 0
+    while True:
+        try:
+            packet = next(packets, None)
+            if packet is None:
+                resampled = resampler.flush()
+            else:
+                decoded = packet.decode()
+                frames += len(decoded)
+                resampled = [out for frame in decoded for out in resampler.resample(frame)]
+        except _AV_ERRORS as exc:
+            raise _decode_failure(exc, frames) from exc
+        for frame in resampled:
+            yield frame.to_ndarray().reshape(-1)
+        if packet is None:
+            return
+        if time.monotonic() > deadline:
+            raise AudioError(
+                "Decoding the audio took too long.",
+                code=AUDIO_UNDECODABLE,
+                detail={"reason": "timeout"},
+            )
+
+
+def _decode_failure(exc: BaseException, frames: int) -> AudioError:
+    if frames == 0:
+        return AudioError(
+            "The audio stream could not be decoded.",
+            code=AUDIO_UNDECODABLE,
+            detail={"reason": type(exc).__name__},
+        )
+    return AudioError(
+        "The audio stream is damaged or cut short.",
+        code=AUDIO_TRUNCATED,
+        detail={"reason": f"decoder error after {frames} frames: {type(exc).__name__}"},
+    )
+
+
+def _decode_container(
+    container: Any,
+    header: _Header,
+    *,
+    sample_rate: int,
+    max_duration_s: float | None,
+    min_duration_s: float,
+    declared_extension: str | None,
+    consumers: tuple[SampleConsumer, ...],
+    deadline: float,
+) -> DecodedAudio:
+    container_name: str = container.format.name
+    accepted = EXTENSION_CONTAINERS.get(declared_extension or "")
+    if accepted is not None and container_name not in accepted:
+        raise AudioError(
+            f"The file is named {declared_extension} but its content is {container_name}.",
+            code=AUDIO_EXTENSION_MISMATCH,
+            detail={"declared": declared_extension, "detected": container_name},
+        )
+    if header.truncated_reason:
+        raise AudioError(
+            "The audio file is truncated.",
+            code=AUDIO_TRUNCATED,
+            detail={"reason": header.truncated_reason},
+        )
+    if not container.streams.audio:
+        raise AudioError(
+            "The file has no audio stream.",
+            code=AUDIO_UNDECODABLE,
+            detail={"detected": container_name},
+        )
+    stream = container.streams.audio[0]
+    codec_context = stream.codec_context
+    if codec_context is None:
+        raise AudioError(
+            "The audio is in a codec that cannot be decoded.",
+            code=AUDIO_UNDECODABLE,
+            detail={"detected": container_name, "reason": "no decoder"},
+        )
+    codec_name: str = codec_context.codec.canonical_name
+    source_rate, source_channels = int(codec_context.sample_rate), int(codec_context.channels)
+    if not MIN_SOURCE_RATE <= source_rate <= MAX_SOURCE_RATE:
+        # A rate of 1 Hz turns a few kilobytes into hours of output: refuse it.
+        raise AudioError(
+            "The audio has an implausible sample rate.",
+            code=AUDIO_UNDECODABLE,
+            detail={"detected": container_name, "source_sample_rate": source_rate},
+        )
+    declared_s = _declared_duration_s(header, container_name, stream)
+
+    max_samples = math.inf if max_duration_s is None else max_duration_s * sample_rate
+    chunks: list[np.ndarray] = []
+    total = 0
+    for chunk in _pcm_chunks(container, stream, sample_rate, deadline):
+        chunks.append(chunk)
+        total += len(chunk)
+        for consumer in consumers:
+            consumer.feed(chunk)
+        if total > max_samples:
+            raise AudioError(
+                f"The audio is longer than {max_duration_s} s.",
+                code=AUDIO_TOO_LONG,
+                detail={
+                    "duration_s": round(total / sample_rate, 3),
+                    "max_duration_s": max_duration_s,
+                },
+            )
+
+    duration_s = total / sample_rate
+    if declared_s is not None and declared_s - duration_s > TRUNCATION_TOLERANCE_S:
+        raise AudioError(
+            "The audio file is truncated.",
+            code=AUDIO_TRUNCATED,
+            detail={
+                "declared_duration_s": round(declared_s, 3),
+                "duration_s": round(duration_s, 3),
+            },
+        )
+    if total == 0:
+        raise AudioError(
+            "The audio stream has no samples.",
+            code=AUDIO_EMPTY,
+            detail={"detected": container_name, "codec": codec_name},
+        )
+    samples = np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
+    if duration_s < min_duration_s:
+        raise AudioError(
+            f"The audio is shorter than {min_duration_s} s.",
+            code=AUDIO_TOO_SHORT,
+            detail={"duration_s": round(duration_s, 3), "min_duration_s": min_duration_s},
+        )
+    rms_dbfs, peak_dbfs = _levels_dbfs(samples)
+    if rms_dbfs < SILENCE_RMS_DBFS:
+        raise AudioError(
+            "The audio is silent.",
+            code=AUDIO_SILENT,
+            detail={
+                "rms_dbfs": _finite(rms_dbfs),
+                "peak_dbfs": _finite(peak_dbfs),
+                "threshold_dbfs": SILENCE_RMS_DBFS,
+            },
+        )
+    for consumer in consumers:
+        consumer.finish()
+    return DecodedAudio(
+        samples=samples,
+        sample_rate=sample_rate,
+        duration_s=duration_s,
+        container=container_name,
+        codec=codec_name,
+        source_sample_rate=source_rate,
+        source_channels=source_channels,
+        declared_duration_s=declared_s,
+        rms_dbfs=rms_dbfs,
+        peak_dbfs=peak_dbfs,
+    )
+
+
+def _declared_duration_s(header: _Header, container_name: str, stream: Any) -> float | None:
+    """The length the file promises, only where the format states it exactly."""
+    if header.declared_duration_s is not None and container_name in ("wav", "flac"):
+        return header.declared_duration_s
+    exact = header.trust_container_duration and container_name in ("mp3", _MP4)
+    if exact and stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    return None
+
+
+def _levels_dbfs(samples: np.ndarray) -> tuple[float, float]:
+    """(RMS, peak) of int16 samples in dB relative to full scale; -inf for digital silence."""
+    as_float = samples.astype(np.float64)
+    rms = math.sqrt(float(np.dot(as_float, as_float)) / len(samples))
+    peak = float(np.max(np.abs(as_float)))
+    return _dbfs(rms), _dbfs(peak)
+
+
+def _dbfs(level: float) -> float:
+    return 20 * math.log10(level / 32768) if level > 0 else -math.inf
+
+
+def _finite(value: float) -> float | None:
+    """JSON has no -inf: digital silence is reported as None."""
+    return round(value, 1) if math.isfinite(value) else None
