@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import BinaryIO, cast
 
 from django.conf import settings
 from django.db import transaction
 
+from fingerprinting import audio as audio_io
+from fingerprinting import chromaprint
+from fingerprinting.models import Fingerprint
 from registry import provenance
 from registry.models import Recording
 from registry.provenance import Actor
-
-from . import audio as audio_io
-from . import chromaprint
-from .models import Fingerprint
 
 logger = logging.getLogger(__name__)
 SYSTEM = Actor.system("fingerprinter")
@@ -25,7 +25,7 @@ def _compute(recording: Recording) -> tuple[audio_io.DecodedAudio, bytes]:
     extension = os.path.splitext(recording.audio_filename or recording.audio.name or "")[1] or None
     with recording.audio.open("rb") as handle:
         decoded = audio_io.decode(
-            handle,
+            cast(BinaryIO, handle),
             max_duration_s=settings.STEMMA_MAX_AUDIO_DURATION_S,
             declared_extension=extension,
             consumers=(fingerprinter,),

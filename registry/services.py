@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
-from django.core.files.uploadedfile import UploadedFile
+from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -752,7 +752,7 @@ def _recording_fields(actor: Actor, data: Mapping[str, Any], *, partial: bool) -
 
 @transaction.atomic
 def recording_register(
-    *, actor: Actor, data: Mapping[str, Any], audio: UploadedFile | None = None
+    *, actor: Actor, data: Mapping[str, Any], audio: File | None = None
 ) -> Recording:
     """A recording with its contributions, generation records and rights shares; audio optional."""
     org = _require_org(actor)
@@ -837,7 +837,7 @@ def recording_withdraw(*, actor: Actor, recording: Recording) -> Recording:
     return recording
 
 
-def _hash_upload(audio: UploadedFile) -> tuple[str, int]:
+def _hash_upload(audio: File) -> tuple[str, int]:
     digest = hashlib.sha256()
     size = 0
     for chunk in audio.chunks():
@@ -854,9 +854,7 @@ def _safe_filename(name: str) -> str:
 
 
 @transaction.atomic
-def recording_attach_audio(
-    *, actor: Actor, recording: Recording, audio: UploadedFile
-) -> dict[str, Any]:
+def recording_attach_audio(*, actor: Actor, recording: Recording, audio: File) -> dict[str, Any]:
     """Store the audio (streamed), record its sha256, and queue fingerprinting after commit.
 
     Returns what the caller should know: the recordings already holding identical audio.

@@ -156,15 +156,21 @@ class ReleaseIn(serializers.Serializer):
     tracks = serializers.ListField(child=RefField(), required=False, default=list)
 
     def validate_tracks(self, value: list[Any]) -> list[Any]:
-        result = []
-        for index, item in enumerate(value):
+        result: list[Any] = []
+        errors: list[Any] = []
+        for item in value:
             if isinstance(item, dict):
                 nested = RecordingIn(data=item)
-                if not nested.is_valid():
-                    raise serializers.ValidationError({str(index): nested.errors})
-                result.append(nested.validated_data)
+                if nested.is_valid():
+                    result.append(nested.validated_data)
+                    errors.append({})
+                else:
+                    errors.append(nested.errors)
             else:
                 result.append(item)
+                errors.append({})
+        if any(errors):
+            raise serializers.ValidationError(errors)  # tracks[i].field, as the services name it
         return result
 
 
