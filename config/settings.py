@@ -142,6 +142,7 @@ if STORAGE_BACKEND == "s3":
 
 # Uploads: anything over 1 MiB streams to a temporary file, never held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+FILE_UPLOAD_HANDLERS = ["common.uploads.LimitedTemporaryFileUploadHandler"]
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
 FILE_UPLOAD_PERMISSIONS = 0o640
 
