@@ -36,6 +36,9 @@ def _flatten(detail: Any, path: str = "") -> list[tuple[str, str, str]]:
     if isinstance(detail, dict):
         out = []
         for key, value in detail.items():
+            if isinstance(key, int):  # DRF keys list items' errors by their index
+                out.extend(_flatten(value, f"{path}[{key}]"))
+                continue
             name = key if key != "non_field_errors" else ""
             sub = f"{path}.{name}" if path and name else (path or name)
             out.extend(_flatten(value, sub))

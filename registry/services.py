@@ -225,26 +225,33 @@ def party_update(*, actor: Actor, party: Party, data: Mapping[str, Any]) -> Part
     return party
 
 
-def party_resolve(*, actor: Actor, ref: Any, kind: str | None = None) -> Party:
-    """A party given by id, or by an object: found by its identifiers, else created."""
-    if isinstance(ref, Mapping):
-        fields = _party_fields({"kind": kind or Party.Kind.PERSON, **ref})
-        org = _require_org(actor)
-        for key in PARTY_IDS:
-            if fields.get(key):
-                existing = Party.objects.filter(organization=org, **{key: fields[key]}).first()
-                if existing is not None:
-                    return existing
-        if "name" in fields and not any(fields.get(k) for k in PARTY_IDS):
-            existing = Party.objects.filter(
-                organization=org, name=fields["name"], kind=fields["kind"]
-            ).first()
+def _party_from_object(actor: Actor, ref: Mapping[str, Any], kind: str | None) -> Party:
+    fields = _party_fields({"kind": kind or Party.Kind.PERSON, **ref})
+    org = _require_org(actor)
+    for key in PARTY_IDS:
+        if fields.get(key):
+            existing = Party.objects.filter(organization=org, **{key: fields[key]}).first()
             if existing is not None:
                 return existing
-        return party_create(
-            actor=actor, data=ref if "kind" in ref else {**ref, "kind": fields["kind"]}
-        )
-    party = _get_owned(Party, actor, ref, name="party")
+    if "name" in fields and not any(fields.get(k) for k in PARTY_IDS):
+        existing = Party.objects.filter(
+            organization=org, name=fields["name"], kind=fields["kind"]
+        ).first()
+        if existing is not None:
+            return existing
+    return party_create(actor=actor, data=ref if "kind" in ref else {**ref, "kind": fields["kind"]})
+
+
+def party_resolve(*, actor: Actor, ref: Any, kind: str | None = None) -> Party:
+    """A party given by id, or by an object: found by its identifiers, else created.
+
+    When ``kind`` is given, the party must be of that kind however it was given
+    (an object may declare another kind, or match an existing party of another kind).
+    """
+    if isinstance(ref, Mapping):
+        party = _party_from_object(actor, ref, kind)
+    else:
+        party = _get_owned(Party, actor, ref, name="party")
     if kind is not None and party.kind != kind:
         raise ValidationError(
             f"party {party.pk} is a {party.kind}, not a {kind}",

@@ -296,6 +296,9 @@ class ReleaseViewSet(OwnedViewSet):
 
 
 class ConflictViewSet(OwnedViewSet):
+    # Read-only: conflicts change when shares do. Without this, the inherited
+    # update/partial_update answer PUT/PATCH with a 500 (no input_serializer).
+    http_method_names = ["get", "head", "options"]
     serializer_class = s.ConflictOut
     filterset_fields = ["status", "subject_kind"]
 
