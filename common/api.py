@@ -6,6 +6,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions, pagination, permissions, status
 from rest_framework.request import Request
@@ -64,6 +65,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     """Map every error to ``{"code", "message", "detail"}`` with the right status."""
     if isinstance(exc, DomainError):
         return Response(exc.as_dict(), status=exc.status)
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            error_body("TOO_LARGE", "the request body is over the size limit"),
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

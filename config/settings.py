@@ -188,7 +188,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "WriterRoleEnum": "registry.models.WorkWriter.Role",
+        "ContributionRoleEnum": "registry.models.Contribution.Role",
+        "PartyKindEnum": "registry.models.Party.Kind",
+        "OrganizationKindEnum": "registry.models.Organization.Kind",
+    },
 }
 
 if not DEBUG:

@@ -145,7 +145,7 @@ def _check_value(expected: str, actual: str, what: str, name: str, code: str, va
     if expected != actual:
         raise _fail(
             code,
-            f"{name} has a wrong {what}: expected {expected}, got {actual}.",
+            f"{name} has the wrong {what}: expected {expected}, got {actual}.",
             value,
             "check_digit",
             expected_check=expected,

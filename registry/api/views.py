@@ -7,6 +7,7 @@ from typing import Any
 import django_filters
 from django.contrib.auth import authenticate
 from django.db.models import QuerySet
+from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.models import Token
@@ -18,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from common.errors import DomainError, ValidationError
+from common.errors import DomainError, NotFound, ValidationError
 from registry import selectors, services
 from registry.models import OwnershipConflict, Party, Recording, Release, Work
 from registry.provenance import Actor
@@ -50,7 +51,7 @@ class TokenView(APIView):
         user = authenticate(request, username=data["username"], password=data["password"])
         if user is None or not user.is_active:
             raise DomainError(
-                "wrong username or password", code="AUTHENTICATION_FAILED", status=400
+                "wrong username or password", code="AUTHENTICATION_FAILED", status=401
             )
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
@@ -78,6 +79,15 @@ class OwnedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def org(self) -> Any:
         return self.request.user.organization  # type: ignore[union-attr]
 
+    def get_object(self) -> Any:
+        """Anything the caller may not see answers as if it did not exist, with one code."""
+        try:
+            return super().get_object()
+        except Http404:
+            name = self.object_name()
+            pk = self.kwargs.get(self.lookup_field, "")
+            raise NotFound(f"{name} {pk} not found", code=f"{name.upper()}_NOT_FOUND") from None
+
     model: type[Any]
     input_serializer: type[Any]
     # Lists a PUT replaces with [] when it leaves them out (PATCH leaves them alone).
@@ -89,10 +99,12 @@ class OwnedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         data.update(extra)
         return Response(data, status=code)
 
+    def object_name(self) -> str:
+        return str(self.model._meta.model_name)
+
     def own(self, pk: str) -> Any:
         """The caller's own object, for writing; anything else is a 404."""
-        name = self.model._meta.model_name
-        return selectors.owned_or_404(self.model, self.org(), pk, name=name)
+        return selectors.owned_or_404(self.model, self.org(), pk, name=self.object_name())
 
     def apply_update(self, actor: Actor, obj: Any, data: dict[str, Any]) -> Any:
         raise NotImplementedError
@@ -126,6 +138,7 @@ class PartyFilter(django_filters.FilterSet):
 )
 class PartyViewSet(OwnedViewSet):
     model = Party
+    queryset = Party.objects.none()  # the schema's view of it; get_queryset() scopes it
     serializer_class = s.PartyOut
     input_serializer = s.PartyIn
     filterset_class = PartyFilter
@@ -159,6 +172,7 @@ class WorkFilter(django_filters.FilterSet):
 )
 class WorkViewSet(OwnedViewSet):
     model = Work
+    queryset = Work.objects.none()  # the schema's view of it; get_queryset() scopes it
     input_serializer = s.WorkIn
     replaced_lists = ("writers", "rights")
     serializer_class = s.WorkOut
@@ -194,6 +208,7 @@ class RecordingFilter(django_filters.FilterSet):
 )
 class RecordingViewSet(OwnedViewSet):
     model = Recording
+    queryset = Recording.objects.none()  # the schema's view of it; get_queryset() scopes it
     input_serializer = s.RecordingIn
     replaced_lists = ("contributions", "generations", "rights")
     serializer_class = s.RecordingOut
@@ -276,6 +291,7 @@ class ReleaseFilter(django_filters.FilterSet):
 )
 class ReleaseViewSet(OwnedViewSet):
     model = Release
+    queryset = Release.objects.none()  # the schema's view of it; get_queryset() scopes it
     input_serializer = s.ReleaseIn
     replaced_lists = ("tracks",)
     serializer_class = s.ReleaseOut
@@ -296,9 +312,15 @@ class ReleaseViewSet(OwnedViewSet):
 
 
 class ConflictViewSet(OwnedViewSet):
+    model = OwnershipConflict
+    queryset = OwnershipConflict.objects.none()  # the schema's view of it; get_queryset() scopes it
     # Read-only: conflicts change when shares do. Without this, the inherited
     # update/partial_update answer PUT/PATCH with a 500 (no input_serializer).
     http_method_names = ["get", "head", "options"]
+
+    def object_name(self) -> str:
+        return "conflict"
+
     serializer_class = s.ConflictOut
     filterset_fields = ["status", "subject_kind"]
 

@@ -58,7 +58,7 @@ def test_token_exchange_with_a_wrong_password_is_refused(label, anonymous):
         TOKEN_URL, {"username": label.user.username, "password": "wrong"}, format="json"
     )
 
-    body = assert_error(response, 400, "AUTHENTICATION_FAILED")
+    body = assert_error(response, 401, "AUTHENTICATION_FAILED")
     assert body == {
         "code": "AUTHENTICATION_FAILED",
         "message": "wrong username or password",
@@ -70,7 +70,7 @@ def test_token_exchange_with_a_wrong_password_is_refused(label, anonymous):
 def test_token_exchange_with_an_unknown_user_is_refused(anonymous):
     response = anonymous.post(TOKEN_URL, {"username": "nobody", "password": "x"}, format="json")
 
-    assert_error(response, 400, "AUTHENTICATION_FAILED")
+    assert_error(response, 401, "AUTHENTICATION_FAILED")
 
 
 def test_token_exchange_with_an_inactive_user_is_refused(label, anonymous):
@@ -80,7 +80,7 @@ def test_token_exchange_with_an_inactive_user_is_refused(label, anonymous):
         TOKEN_URL, {"username": label.user.username, "password": PASSWORD}, format="json"
     )
 
-    assert_error(response, 400, "AUTHENTICATION_FAILED")
+    assert_error(response, 401, "AUTHENTICATION_FAILED")
 
 
 def test_token_exchange_without_a_password_names_the_missing_field(anonymous):

@@ -92,7 +92,7 @@ def test_an_unrelated_organisation_sees_no_conflict(make_org, clash):
     conflict = OwnershipConflict.objects.get()
 
     assert get(stranger, URL) == {"count": 0, "next": None, "previous": None, "results": []}
-    assert_error(stranger.get(f"{URL}{conflict.pk}/"), 404, "NOT_FOUND")
+    assert_error(stranger.get(f"{URL}{conflict.pk}/"), 404, "CONFLICT_NOT_FOUND")
     assert get(stranger, "/api/v1/me/")["open_conflicts"] == 0
 
 

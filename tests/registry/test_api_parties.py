@@ -95,7 +95,7 @@ def test_invalid_ipi_message_says_what_is_wrong(label):
     response = label.post(URL, {"name": "Mara Vale", "ipi": "00052210041"}, format="json")
 
     body = assert_error(response, 400, "IPI_INVALID", field="ipi")
-    assert body["message"] == "IPI name number has a wrong check digits: expected 40, got 41."
+    assert body["message"] == "IPI name number has the wrong check digits: expected 40, got 41."
     assert body["detail"]["expected_check"] == "40"
 
 
@@ -269,7 +269,7 @@ def test_another_organisations_party_does_not_exist_for_me(label, other_label):
     mine = create_party(label, name="My Artist")
     url = f"{URL}{theirs['id']}/"
 
-    assert_error(label.get(url), 404, "NOT_FOUND")
+    assert_error(label.get(url), 404, "PARTY_NOT_FOUND")
     assert_error(label.patch(url, {"name": "Hijacked"}, format="json"), 404, "PARTY_NOT_FOUND")
     assert_error(label.put(url, {"name": "Hijacked"}, format="json"), 404, "PARTY_NOT_FOUND")
     assert ids(get(label, URL)) == [mine["id"]]
@@ -304,7 +304,7 @@ def test_operator_cannot_edit_another_organisations_party(label, operator):
 
 
 def test_a_non_numeric_id_is_not_found(label):
-    assert_error(label.get(f"{URL}abc/"), 404, "NOT_FOUND")
+    assert_error(label.get(f"{URL}abc/"), 404, "PARTY_NOT_FOUND")
     assert_error(label.patch(f"{URL}abc/", {"name": "x"}, format="json"), 404, "PARTY_NOT_FOUND")
 
 

@@ -685,8 +685,8 @@ def test_another_organisations_recording_does_not_exist_for_me(label, other_labe
     mine = register_recording(label)
     url = f"{URL}{theirs['id']}/"
 
-    assert_error(label.get(url), 404, "NOT_FOUND")
-    assert_error(label.get(f"{url}history/"), 404, "NOT_FOUND")
+    assert_error(label.get(url), 404, "RECORDING_NOT_FOUND")
+    assert_error(label.get(f"{url}history/"), 404, "RECORDING_NOT_FOUND")
     assert_error(label.patch(url, {"title": "Mine"}, format="json"), 404, "RECORDING_NOT_FOUND")
     assert_error(label.put(url, {"title": "Mine"}, format="json"), 404, "RECORDING_NOT_FOUND")
     assert_error(label.delete(url), 404, "RECORDING_NOT_FOUND")

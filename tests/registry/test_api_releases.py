@@ -316,7 +316,7 @@ def test_an_invalid_upc_check_digit_is_refused(label):
     response = label.post(URL, {"title": "R", "upc": "036000291453"}, format="json")
 
     body = assert_error(response, 400, "UPC_INVALID", field="upc")
-    assert body["message"] == "UPC/EAN has a wrong check digit: expected 2, got 3."
+    assert body["message"] == "UPC/EAN has the wrong check digit: expected 2, got 3."
     assert (body["detail"]["expected_check"], body["detail"]["actual_check"]) == ("2", "3")
     assert Release.objects.count() == 0
 
@@ -409,7 +409,7 @@ def test_another_organisations_release_does_not_exist_for_me(label, other_label)
     mine = register_release(label, title="My Album")
     url = f"{URL}{theirs['id']}/"
 
-    assert_error(label.get(url), 404, "NOT_FOUND")
+    assert_error(label.get(url), 404, "RELEASE_NOT_FOUND")
     assert_error(label.patch(url, {"title": "Mine"}, format="json"), 404, "RELEASE_NOT_FOUND")
     assert_error(label.put(url, {"title": "Mine"}, format="json"), 404, "RELEASE_NOT_FOUND")
     assert_error(label.delete(url), 405, "METHOD_NOT_ALLOWED")

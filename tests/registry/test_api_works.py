@@ -55,7 +55,7 @@ def test_iswc_with_a_wrong_check_digit_is_refused(label):
     response = label.post(URL, {"title": "Night Song", "iswc": "T-034.524.680-2"}, format="json")
 
     body = assert_error(response, 400, "ISWC_INVALID", field="iswc")
-    assert body["message"] == "ISWC has a wrong check digit: expected 1, got 2."
+    assert body["message"] == "ISWC has the wrong check digit: expected 1, got 2."
     assert body["detail"]["reason"] == "check_digit"
     assert Work.objects.count() == 0
 
@@ -269,7 +269,7 @@ def test_another_organisations_work_does_not_exist_for_me(label, other_label):
     mine = create_work(label, title="My Work")
     url = f"{URL}{theirs['id']}/"
 
-    assert_error(label.get(url), 404, "NOT_FOUND")
+    assert_error(label.get(url), 404, "WORK_NOT_FOUND")
     assert_error(label.patch(url, {"title": "Mine now"}, format="json"), 404, "WORK_NOT_FOUND")
     assert_error(label.put(url, {"title": "Mine now"}, format="json"), 404, "WORK_NOT_FOUND")
     assert_error(label.delete(url), 405, "METHOD_NOT_ALLOWED")
