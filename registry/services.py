@@ -6,6 +6,7 @@ import hashlib
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -97,14 +98,19 @@ def _get_owned(model: Any, actor: Actor, pk: Any, *, name: str) -> Any:
     return selectors.owned_or_404(model, _require_org(actor), pk, name=name)
 
 
-def _unique_violation(
-    error: IntegrityError, messages: Mapping[str, tuple[str, str, str]]
-) -> DomainError:
-    text = str(error)
-    for constraint, (code, message, field) in messages.items():
-        if constraint in text:
-            return Conflict(message, code=code, detail={"field": field})
-    return Conflict("this would duplicate an existing record", code="DUPLICATE")
+def _save_unique(obj: Any, uniques: Mapping[str, tuple[str, str, str]]) -> None:
+    """Save; a duplicate identifier becomes a 409 that names the field, on any database."""
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError:
+        manager = type(obj)._default_manager
+        for code, message, field in uniques.values():
+            value = getattr(obj, field)
+            clash = manager.filter(organization_id=obj.organization_id, **{field: value})
+            if value is not None and clash.exclude(pk=obj.pk).exists():
+                raise Conflict(message, code=code, detail={"field": field, "value": value}) from None
+        raise Conflict("this would duplicate an existing record", code="DUPLICATE") from None
 
 
 # ---------------------------------------------------------------- organisations
@@ -193,11 +199,7 @@ def party_create(*, actor: Actor, data: Mapping[str, Any]) -> Party:
     if "name" not in fields:
         raise ValidationError("a party needs a name", code="REQUIRED", detail={"field": "name"})
     party = Party(organization=org, **fields)
-    try:
-        with transaction.atomic():
-            party.save()
-    except IntegrityError as error:
-        raise _unique_violation(error, _PARTY_UNIQUE) from None
+    _save_unique(party, _PARTY_UNIQUE)
     provenance.record(
         actor=actor, action="party.create", obj=party, after=provenance.snapshot(party)
     )
@@ -210,11 +212,7 @@ def party_update(*, actor: Actor, party: Party, data: Mapping[str, Any]) -> Part
     before = provenance.snapshot(party)
     for key, value in _party_fields(data).items():
         setattr(party, key, value)
-    try:
-        with transaction.atomic():
-            party.save()
-    except IntegrityError as error:
-        raise _unique_violation(error, _PARTY_UNIQUE) from None
+    _save_unique(party, _PARTY_UNIQUE)
     provenance.record(
         actor=actor,
         action="party.update",
@@ -346,8 +344,34 @@ def _replace_rights(
     kwargs: dict[str, Any] = (
         {"recording": subject} if isinstance(subject, Recording) else {"work": subject}
     )
-    RightsShare.objects.filter(registered_by=org, **kwargs).delete()
-    RightsShare.objects.bulk_create(RightsShare(registered_by=org, **kwargs, **row) for row in rows)
+    # Shares that stay the same keep their rows (and so their place in past conflicts).
+    existing: dict[tuple[Any, ...], list[RightsShare]] = {}
+    for share in RightsShare.objects.filter(registered_by=org, **kwargs):
+        existing.setdefault(_share_identity(share.__dict__ | {"owner": share.owner_id}), []).append(
+            share
+        )
+    new = []
+    for row in rows:
+        kept = existing.get(_share_identity(row | {"owner": row["owner"].pk}))
+        if kept:
+            kept.pop()
+        else:
+            new.append(RightsShare(registered_by=org, **kwargs, **row))
+    stale = [share.pk for shares in existing.values() for share in shares]
+    RightsShare.objects.filter(pk__in=stale).delete()
+    RightsShare.objects.bulk_create(new)
+
+
+def _share_identity(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    return (
+        row["owner"],
+        Decimal(row["share_pct"]).normalize(),
+        tuple(row["territories"]),
+        tuple(row["exclude_territories"]),
+        row["start"],
+        row["end"],
+        tuple(row["usage_types"]),
+    )
 
 
 def rights_snapshot(subject: Recording | Work) -> list[dict[str, Any]]:
@@ -496,11 +520,7 @@ def work_create(*, actor: Actor, data: Mapping[str, Any]) -> Work:
         iswc = _optional_id("iswc", data.get("iswc"))
     writers = _writers_input(actor, data.get("writers") or [])
     work = Work(organization=org, title=title, iswc=iswc)
-    try:
-        with transaction.atomic():
-            work.save()
-    except IntegrityError as error:
-        raise _unique_violation(error, _WORK_UNIQUE) from None
+    _save_unique(work, _WORK_UNIQUE)
     WorkWriter.objects.bulk_create(WorkWriter(work=work, **row) for row in writers)
     if data.get("rights"):
         with at("rights"):
@@ -520,11 +540,7 @@ def work_update(*, actor: Actor, work: Work, data: Mapping[str, Any]) -> Work:
     if "iswc" in data:
         with at("iswc"):
             work.iswc = _optional_id("iswc", data["iswc"])
-    try:
-        with transaction.atomic():
-            work.save()
-    except IntegrityError as error:
-        raise _unique_violation(error, _WORK_UNIQUE) from None
+    _save_unique(work, _WORK_UNIQUE)
     if "writers" in data:
         rows = _writers_input(actor, data["writers"] or [])
         work.writers.all().delete()
@@ -757,21 +773,34 @@ def _recording_fields(actor: Actor, data: Mapping[str, Any], *, partial: bool) -
     return fields
 
 
-@transaction.atomic
 def recording_register(
     *, actor: Actor, data: Mapping[str, Any], audio: File | None = None
 ) -> Recording:
     """A recording with its contributions, generation records and rights shares; audio optional."""
+    return recording_register_with_audio(actor=actor, data=data, audio=audio)[0]
+
+
+def recording_register_with_audio(
+    *, actor: Actor, data: Mapping[str, Any], audio: File | None
+) -> tuple[Recording, dict[str, Any] | None]:
+    """Register a recording and attach its audio in one transaction; also return the audio report."""
+    stored = None
+    if audio is not None:
+        with at("audio"):
+            stored = audio_store(audio)
+    with transaction.atomic():
+        recording = _recording_register(actor, data)
+        report = _attach_stored(actor, recording, stored) if stored is not None else None
+    return recording, report
+
+
+def _recording_register(actor: Actor, data: Mapping[str, Any]) -> Recording:
     org = _require_org(actor)
     fields = _recording_fields(actor, data, partial=False)
     contributions = _contributions_input(actor, data.get("contributions") or [])
     generations = _generations_input(actor, data.get("generations") or [])
     recording = Recording(organization=org, **fields)
-    try:
-        with transaction.atomic():
-            recording.save()
-    except IntegrityError as error:
-        raise _unique_violation(error, _RECORDING_UNIQUE) from None
+    _save_unique(recording, _RECORDING_UNIQUE)
     Contribution.objects.bulk_create(
         Contribution(recording=recording, **row) for row in contributions
     )
@@ -782,9 +811,6 @@ def recording_register(
         actor=actor, action="recording.register", obj=recording, after=recording_snapshot(recording)
     )
     conflicts_refresh(actor=actor, subject=recording)
-    if audio is not None:
-        with at("audio"):
-            recording_attach_audio(actor=actor, recording=recording, audio=audio)
     return recording
 
 
@@ -796,11 +822,7 @@ def recording_update(*, actor: Actor, recording: Recording, data: Mapping[str, A
     old_key = _subject_key(recording)
     for key, value in _recording_fields(actor, data, partial=True).items():
         setattr(recording, key, value)
-    try:
-        with transaction.atomic():
-            recording.save()
-    except IntegrityError as error:
-        raise _unique_violation(error, _RECORDING_UNIQUE) from None
+    _save_unique(recording, _RECORDING_UNIQUE)
     if "contributions" in data:
         rows = _contributions_input(actor, data["contributions"] or [])
         recording.contributions.all().delete()
@@ -844,14 +866,14 @@ def recording_withdraw(*, actor: Actor, recording: Recording) -> Recording:
     return recording
 
 
-def _hash_upload(audio: File) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    for chunk in audio.chunks():
-        digest.update(chunk)
-        size += len(chunk)
-    audio.seek(0)
-    return digest.hexdigest(), size
+@dataclass(frozen=True)
+class StoredAudio:
+    """An uploaded file, copied to storage under its content hash."""
+
+    name: str
+    sha256: str
+    size_bytes: int
+    filename: str
 
 
 def _safe_filename(name: str) -> str:
@@ -860,13 +882,13 @@ def _safe_filename(name: str) -> str:
     return keep.lstrip(".") or "audio"
 
 
-@transaction.atomic
-def recording_attach_audio(*, actor: Actor, recording: Recording, audio: File) -> dict[str, Any]:
-    """Store the audio (streamed), record its sha256, and queue fingerprinting after commit.
+def audio_store(audio: File) -> StoredAudio:
+    """Stream an upload to storage, content-addressed; run it outside any transaction.
 
-    Returns what the caller should know: the recordings already holding identical audio.
+    Copying a large file can take seconds: doing it before the transaction keeps the
+    provenance lock free meanwhile. Identical audio is stored once, and no version is
+    ever deleted, so every audio file the log names stays retrievable.
     """
-    recording = Recording.objects.select_for_update().get(pk=recording.pk)
     max_bytes = settings.STEMMA_MAX_AUDIO_BYTES
     if audio.size is not None and audio.size > max_bytes:
         raise PayloadTooLarge(
@@ -874,26 +896,41 @@ def recording_attach_audio(*, actor: Actor, recording: Recording, audio: File) -
             code="AUDIO_TOO_LARGE",
             detail={"size_bytes": audio.size, "max_bytes": max_bytes},
         )
-    sha256, size = _hash_upload(audio)
+    digest = hashlib.sha256()
+    size = 0
+    for chunk in audio.chunks():
+        digest.update(chunk)
+        size += len(chunk)
+    audio.seek(0)
+    sha256 = digest.hexdigest()
+    filename = _safe_filename(audio.name or "audio")
+    extension = os.path.splitext(filename)[1].lower()[:10]
+    name = f"audio/{sha256[:2]}/{sha256}{extension}"
+    storage = Recording._meta.get_field("audio").storage  # type: ignore[attr-defined]
+    if not storage.exists(name):
+        name = storage.save(name, audio)
+    return StoredAudio(name=name, sha256=sha256, size_bytes=size, filename=filename)
+
+
+def _attach_stored(actor: Actor, recording: Recording, stored: StoredAudio) -> dict[str, Any]:
+    """Point the recording at stored audio and queue its fingerprint after commit."""
+    recording = Recording.objects.select_for_update().get(pk=recording.pk)
     before = {
         "audio": recording.audio.name or "",
         "audio_sha256": recording.audio_sha256,
         "fingerprint_status": recording.fingerprint_status,
     }
-    filename = _safe_filename(audio.name or "audio")
-    if recording.audio:
-        recording.audio.delete(save=False)
-    recording.audio.save(f"{sha256[:16]}-{filename}", audio, save=False)
-    recording.audio_filename = filename
-    recording.audio_sha256 = sha256
-    recording.audio_size_bytes = size
+    recording.audio.name = stored.name
+    recording.audio_filename = stored.filename
+    recording.audio_sha256 = stored.sha256
+    recording.audio_size_bytes = stored.size_bytes
     recording.duration_s = None
     recording.fingerprint_status = Recording.FingerprintStatus.PENDING
     recording.fingerprint_error = ""
     recording.fingerprint_error_message = ""
     recording.save()
     duplicates = list(
-        Recording.objects.filter(audio_sha256=sha256)
+        Recording.objects.filter(audio_sha256=stored.sha256)
         .exclude(pk=recording.pk)
         .values_list("pk", "organization_id")
     )
@@ -903,10 +940,10 @@ def recording_attach_audio(*, actor: Actor, recording: Recording, audio: File) -
         obj=recording,
         before=before,
         after={
-            "audio": recording.audio.name,
-            "audio_sha256": sha256,
-            "audio_size_bytes": size,
-            "audio_filename": filename,
+            "audio": stored.name,
+            "audio_sha256": stored.sha256,
+            "audio_size_bytes": stored.size_bytes,
+            "audio_filename": stored.filename,
             "identical_audio_recordings": [pk for pk, _ in duplicates],
         },
     )
@@ -916,10 +953,21 @@ def recording_attach_audio(*, actor: Actor, recording: Recording, audio: File) -
     transaction.on_commit(lambda: fingerprint_recording.delay(recording_id))
     own = recording.organization_id
     return {
-        "audio_sha256": sha256,
+        "audio_sha256": stored.sha256,
         "identical_audio": [pk for pk, org in duplicates if org == own],
         "identical_audio_elsewhere": any(org != own for _, org in duplicates),
     }
+
+
+def recording_attach_audio(*, actor: Actor, recording: Recording, audio: File) -> dict[str, Any]:
+    """Store new audio for a recording and queue its fingerprint.
+
+    Returns what the caller should know: the recordings already holding identical audio
+    (ids only within the caller's organisation).
+    """
+    stored = audio_store(audio)
+    with transaction.atomic():
+        return _attach_stored(actor, recording, stored)
 
 
 # ---------------------------------------------------------------- releases
@@ -989,11 +1037,7 @@ def release_register(*, actor: Actor, data: Mapping[str, Any]) -> Release:
     """A release with its tracks (existing recordings or new ones), all or nothing."""
     org = _require_org(actor)
     release = Release(organization=org, **_release_fields(data, partial=False))
-    try:
-        with transaction.atomic():
-            release.save()
-    except IntegrityError as error:
-        raise _unique_violation(error, _RELEASE_UNIQUE) from None
+    _save_unique(release, _RELEASE_UNIQUE)
     _tracks(actor, release, data.get("tracks") or [])
     provenance.record(
         actor=actor, action="release.register", obj=release, after=release_snapshot(release)
@@ -1007,11 +1051,7 @@ def release_update(*, actor: Actor, release: Release, data: Mapping[str, Any]) -
     before = release_snapshot(release)
     for key, value in _release_fields(data, partial=True).items():
         setattr(release, key, value)
-    try:
-        with transaction.atomic():
-            release.save()
-    except IntegrityError as error:
-        raise _unique_violation(error, _RELEASE_UNIQUE) from None
+    _save_unique(release, _RELEASE_UNIQUE)
     if "tracks" in data:
         release.tracks.all().delete()
         _tracks(actor, release, data["tracks"] or [])

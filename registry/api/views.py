@@ -230,8 +230,11 @@ class RecordingViewSet(OwnedViewSet):
             audio = envelope.get("audio")
         else:
             data = _valid(s.RecordingIn, request.data)
-        recording = services.recording_register(actor=actor_of(request), data=data, audio=audio)
-        return self.respond(recording, status.HTTP_201_CREATED)
+        recording, report = services.recording_register_with_audio(
+            actor=actor_of(request), data=data, audio=audio
+        )
+        extra = {"audio_report": report} if report is not None else {}
+        return self.respond(recording, status.HTTP_201_CREATED, **extra)
 
     def apply_update(self, actor: Actor, obj: Recording, data: dict[str, Any]) -> Recording:
         return services.recording_update(actor=actor, recording=obj, data=data)

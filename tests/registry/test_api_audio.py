@@ -243,3 +243,43 @@ def test_stored_file_name_is_sanitised(label, tmp_path, django_capture_on_commit
     assert ".." not in recording.audio.name
     assert recording.audio_filename == "pass_wd.wav"
     assert recording.fingerprint_status == "done"
+
+
+def test_registration_reports_identical_audio_and_stores_it_once(
+    label, tmp_path, django_capture_on_commit_callbacks
+):
+    path = make_audio(tmp_path, "flac", seed=31, seconds=4)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = register(label, path, {"title": "Original"}).json()
+        second = register(label, path, {"title": "Same file again"}).json()
+    assert first["audio_report"]["identical_audio"] == []
+    assert second["audio_report"]["identical_audio"] == [first["id"]]
+    one = Recording.objects.get(pk=first["id"])
+    two = Recording.objects.get(pk=second["id"])
+    assert (
+        one.audio.name == two.audio.name == f"audio/{one.audio_sha256[:2]}/{one.audio_sha256}.flac"
+    )
+    assert one.audio.read() == path.read_bytes()
+
+
+def test_replaced_audio_stays_retrievable_for_the_log(
+    label, tmp_path, django_capture_on_commit_callbacks
+):
+    old, new = (
+        make_audio(tmp_path, "wav", seed=41, seconds=4),
+        make_audio(tmp_path, "wav", seed=42, seconds=4),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        rec = register(label, old, {"title": "Versions"}).json()
+        with new.open("rb") as handle:
+            label.put(
+                f"/api/v1/recordings/{rec['id']}/audio/", {"audio": handle}, format="multipart"
+            )
+    event = ProvenanceEvent.objects.get(
+        object_id=str(rec["id"]),
+        action="recording.attach_audio",
+        before__audio__startswith="audio/",
+    )
+    storage = Recording._meta.get_field("audio").storage
+    with storage.open(event.before["audio"]) as handle:
+        assert handle.read() == old.read_bytes()

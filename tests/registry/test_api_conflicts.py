@@ -300,3 +300,20 @@ def test_an_owner_that_registered_nothing_is_involved_too(label, other_label, ma
         (other_label.organization.pk, label.organization.pk),
         (third.organization.pk, third.organization.pk),
     ]
+
+
+def test_restating_unchanged_shares_keeps_the_conflict_and_its_shares(label, other_label, clash):
+    _, b = clash
+    before = get(other_label, URL)["results"][0]
+
+    patch(
+        other_label,
+        f"/api/v1/recordings/{b['id']}/",
+        {"title": "Tide (remastered)", "rights": [{"share_pct": "50.000", "territories": ["fr"]}]},
+    )
+
+    after = get(other_label, URL)
+    assert after["count"] == 1
+    conflict = after["results"][0]
+    assert conflict["id"] == before["id"] and conflict["status"] == "open"
+    assert [s["id"] for s in conflict["shares"]] == [s["id"] for s in before["shares"]]
