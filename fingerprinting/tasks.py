@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from . import services
-
 
 @shared_task(
     name="fingerprinting.fingerprint_recording",
@@ -17,4 +15,7 @@ from . import services
     time_limit=660,
 )
 def fingerprint_recording(recording_id: int) -> str:
+    # Imported here so that web processes, which only queue tasks, need no libchromaprint.
+    from fingerprinting import services
+
     return services.recording_fingerprint(recording_id)
