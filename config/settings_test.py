@@ -16,3 +16,5 @@ REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
 
 # Separate test databases let two checkouts run their suites side by side.
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME", "test_stemma")}  # noqa: F405
+# No collectstatic in tests: serve the admin's files by name.
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405

@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
 
+from . import services
 from .models import (
     Contribution,
     GenerationRecord,
@@ -23,6 +24,7 @@ from .models import (
     Work,
     WorkWriter,
 )
+from .provenance import Actor
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -61,6 +63,17 @@ class UserAdmin(BaseUserAdmin):
     list_display = ["username", "organization", "is_staff", "is_active", "last_login"]
     list_filter = ["organization__kind", "is_staff", "is_active"]
     fieldsets = (*BaseUserAdmin.fieldsets, ("Organisation", {"fields": ("organization",)}))  # type: ignore[misc]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        services.user_save_by_staff(
+            actor=Actor.for_user(request.user),  # type: ignore[arg-type]
+            user=obj,
+            changed=form.changed_data,
+            created=not change,
+        )
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # deactivate instead: the log names users
 
 
 @admin.register(Party)

@@ -159,6 +159,27 @@ def organization_create(
     return org, user, token.key
 
 
+@transaction.atomic
+def user_save_by_staff(*, actor: Actor, user: User, changed: Sequence[str], created: bool) -> User:
+    """A user created or changed in the admin; the log keeps which fields (never secrets)."""
+    user.save()
+    provenance.record(
+        actor=actor,
+        action="user.create" if created else "user.update",
+        obj=user,
+        after={
+            "username": user.username,
+            "organization": user.organization_id,
+            "is_active": user.is_active,
+            "is_staff": user.is_staff,
+            "is_superuser": user.is_superuser,
+            "changed": sorted(set(changed) - {"password", "password1", "password2"}),
+            "password_changed": bool({"password", "password1", "password2"} & set(changed)),
+        },
+    )
+    return user
+
+
 # ---------------------------------------------------------------- parties
 
 
