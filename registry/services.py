@@ -927,7 +927,7 @@ def audio_store(audio: File) -> StoredAudio:
     filename = _safe_filename(audio.name or "audio")
     extension = os.path.splitext(filename)[1].lower()[:10]
     name = f"audio/{sha256[:2]}/{sha256}{extension}"
-    storage = Recording._meta.get_field("audio").storage  # type: ignore[attr-defined]
+    storage = Recording._meta.get_field("audio").storage
     if not storage.exists(name):
         name = storage.save(name, audio)
     return StoredAudio(name=name, sha256=sha256, size_bytes=size, filename=filename)
