@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "common",
     "registry",
     "fingerprinting",
+    "policies",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""Licensing policies: versioned rules over a check's facts, decisions that explain themselves."""

@@ -1,0 +1,1 @@
+"""The policies API (v1)."""
