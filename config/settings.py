@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "registry",
     "fingerprinting",
     "policies",
+    "interchange",
 ]
 
 MIDDLEWARE = [

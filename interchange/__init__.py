@@ -1,0 +1,1 @@
+"""Interchange: DDEX ERN messages in and out of the registry."""

@@ -1,0 +1,1 @@
+"""The interchange API (v1): DDEX ERN import and export."""

@@ -1,0 +1,8 @@
+"""App config of the interchange app."""
+
+from django.apps import AppConfig
+
+
+class InterchangeConfig(AppConfig):
+    name = "interchange"
+    default_auto_field = "django.db.models.BigAutoField"
