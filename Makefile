@@ -60,6 +60,7 @@ demo-reset:
 	rm -rf var/stemma.sqlite3 var/media
 
 bench: install
+	$(BIN)/pip install -q -r requirements-bench.txt
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
