@@ -153,6 +153,10 @@ FILE_UPLOAD_PERMISSIONS = 0o640
 STEMMA_MAX_AUDIO_BYTES = env_int("STEMMA_MAX_AUDIO_BYTES", 300 * 1024 * 1024)
 STEMMA_MAX_AUDIO_DURATION_S = env_int("STEMMA_MAX_AUDIO_DURATION_S", 2 * 3600)
 
+# DDEX ERN messages: the largest accepted, and the DPID we send as (empty: the label's own).
+STEMMA_ERN_MAX_BYTES = env_int("STEMMA_ERN_MAX_BYTES", 10 * 1024 * 1024)
+STEMMA_DDEX_PARTY_ID = os.environ.get("STEMMA_DDEX_PARTY_ID", "")
+
 # Celery: without a broker, tasks run inline (the embedded demo); with one, on workers.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not CELERY_BROKER_URL)

@@ -1,5 +1,11 @@
 """URLs of the interchange API (v1)."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from . import views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("ddex/ern/", views.ErnImportView.as_view(), name="ddex-ern-import"),
+    # Beside the registry's release routes, which leave releases/<id>/ern/ unmatched.
+    path("releases/<int:pk>/ern/", views.ReleaseErnView.as_view(), name="release-ern"),
+]
