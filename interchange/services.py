@@ -170,9 +170,9 @@ def _replay(earlier: ErnMessage, sha256: str) -> ImportOutcome:
 
 def _collect_audio(
     doc: MessageDoc, audio: AudioSource | None, warnings: list[Problem]
-) -> dict[str, File]:
+) -> dict[str, registry.StoredAudio]:
     """Find and store referenced audio before the transaction (copying can take a while)."""
-    files: dict[str, File] = {}
+    files: dict[str, registry.StoredAudio] = {}
     problems: list[Problem] = []
     for recording in doc.recordings:
         if not recording.audio_uri:
@@ -204,7 +204,7 @@ def _collect_audio(
                 )
             )
             continue
-        files[recording.reference] = file
+        files[recording.reference] = stored
     if problems:
         raise ErnInvalid(problems, warnings)
     return files
@@ -242,7 +242,7 @@ class _Import:
         org: Organization,
         doc: MessageDoc,
         warnings: list[Problem],
-        files: dict[str, File],
+        files: dict[str, registry.StoredAudio],
     ) -> None:
         self.actor = actor
         self.org = org
@@ -519,7 +519,7 @@ class _Import:
         try:
             if recording is None:
                 recording, _ = registry.recording_register_with_audio(
-                    actor=self.actor, data=data, audio=file
+                    actor=self.actor, data=data, audio=None, stored=file
                 )
                 audio = "attached" if file is not None else "none"
             else:
@@ -528,9 +528,9 @@ class _Import:
                         actor=self.actor, recording=recording, data=data
                     )
                 audio = "unchanged" if recording.audio_sha256 else "none"
-                if file is not None and self.new_audio(recording, file):
-                    registry.recording_attach_audio(
-                        actor=self.actor, recording=recording, audio=file
+                if file is not None and file.sha256 != recording.audio_sha256:
+                    registry.recording_attach_stored(
+                        actor=self.actor, recording=recording, stored=file
                     )
                     audio = "attached"
         except DomainError as error:
@@ -544,14 +544,6 @@ class _Import:
         self.save_detail(recording, recording_doc.duration_s)
         if recording_doc.rights_controllers:
             self.replace_rights_controllers(recording, controllers, row)
-
-    @staticmethod
-    def new_audio(recording: Recording, file: File) -> bool:
-        digest = hashlib.sha256()
-        for chunk in file.chunks():
-            digest.update(chunk)
-        file.seek(0)
-        return digest.hexdigest() != recording.audio_sha256
 
     @staticmethod
     def recording_differs(recording: Recording, data: Mapping[str, Any]) -> bool:

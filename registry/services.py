@@ -802,10 +802,17 @@ def recording_register(
 
 
 def recording_register_with_audio(
-    *, actor: Actor, data: Mapping[str, Any], audio: File | None
+    *,
+    actor: Actor,
+    data: Mapping[str, Any],
+    audio: File | None,
+    stored: StoredAudio | None = None,
 ) -> tuple[Recording, dict[str, Any] | None]:
-    """Register a recording and attach its audio in one transaction; also return the audio report."""
-    stored = None
+    """Register a recording and attach its audio in one transaction; also return the audio report.
+
+    ``audio`` is stored first (outside the transaction); callers that stored it already pass
+    ``stored`` instead.
+    """
     if audio is not None:
         with at("audio"):
             stored = audio_store(audio)
@@ -986,7 +993,13 @@ def recording_attach_audio(*, actor: Actor, recording: Recording, audio: File) -
     Returns what the caller should know: the recordings already holding identical audio
     (ids only within the caller's organisation).
     """
-    stored = audio_store(audio)
+    return recording_attach_stored(actor=actor, recording=recording, stored=audio_store(audio))
+
+
+def recording_attach_stored(
+    *, actor: Actor, recording: Recording, stored: StoredAudio
+) -> dict[str, Any]:
+    """Attach audio already put in storage by :func:`audio_store` (the same report)."""
     with transaction.atomic():
         return _attach_stored(actor, recording, stored)
 
