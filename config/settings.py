@@ -215,6 +215,7 @@ SPECTACULAR_SETTINGS = {
         "ContributionRoleEnum": "registry.models.Contribution.Role",
         "PartyKindEnum": "registry.models.Party.Kind",
         "OrganizationKindEnum": "registry.models.Organization.Kind",
+        "PolicyVersionStatusEnum": "policies.models.PolicyVersion.Status",
     },
 }
 
