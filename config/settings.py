@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "fingerprinting",
     "policies",
     "interchange",
+    "checks",
 ]
 
 MIDDLEWARE = [
@@ -157,6 +158,15 @@ STEMMA_MAX_AUDIO_DURATION_S = env_int("STEMMA_MAX_AUDIO_DURATION_S", 2 * 3600)
 STEMMA_ERN_MAX_BYTES = env_int("STEMMA_ERN_MAX_BYTES", 10 * 1024 * 1024)
 STEMMA_DDEX_PARTY_ID = os.environ.get("STEMMA_DDEX_PARTY_ID", "")
 
+# Checks: a check neither finished nor locked by a worker after this long is queued again.
+STEMMA_CHECK_STALE_AFTER_S = env_int("STEMMA_CHECK_STALE_AFTER_S", 600)
+STEMMA_WEBHOOK_MAX_RETRIES = env_int("STEMMA_WEBHOOK_MAX_RETRIES", 8)
+
+# C2PA: PEM files. Reading trusts only these anchors; signing needs the certificate chain and key.
+STEMMA_C2PA_TRUST_ANCHORS = os.environ.get("STEMMA_C2PA_TRUST_ANCHORS", "")
+STEMMA_C2PA_SIGNER_CERT = os.environ.get("STEMMA_C2PA_SIGNER_CERT", "")
+STEMMA_C2PA_SIGNER_KEY = os.environ.get("STEMMA_C2PA_SIGNER_KEY", "")
+
 # Celery: without a broker, tasks run inline (the embedded demo); with one, on workers.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not CELERY_BROKER_URL)
@@ -173,6 +183,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis redelivers an unacknowledged task after this long: keep it above any task's time limit.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", max(3600, CELERY_TASK_TIME_LIMIT * 4))
+}
+CELERY_BEAT_SCHEDULE = {
+    "sweep-stale-checks": {"task": "checks.sweep", "schedule": 60.0},
 }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

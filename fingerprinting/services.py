@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import transaction
 
 from fingerprinting import audio as audio_io
-from fingerprinting import chromaprint
+from fingerprinting import chromaprint, index
 from fingerprinting.models import Fingerprint
 from registry import provenance
 from registry.models import Recording
@@ -95,6 +95,10 @@ def recording_fingerprint(recording_id: int) -> str:
                     "duration_s": decoded.duration_s,
                 },
             )
+        if recording.status == Recording.Status.ACTIVE:
+            terms = index.add(recording, chromaprint.from_bytes(bytes(existing.items)))
+        else:
+            terms = 0
         recording.fingerprint_status = Recording.FingerprintStatus.DONE
         recording.fingerprint_error = ""
         recording.fingerprint_error_message = ""
@@ -117,6 +121,7 @@ def recording_fingerprint(recording_id: int) -> str:
                 "algorithm": existing.algorithm,
                 "item_count": existing.item_count,
                 "duration_s": recording.duration_s,
+                "index_terms": terms,
             },
         )
     return Recording.FingerprintStatus.DONE

@@ -119,7 +119,7 @@ class _Builder:
             for c in contributions
         ]
         controllers = [self.share(share) for share in recording.rights.all()]
-        for stored in recording.ern_rights_controllers.all():  # type: ignore[attr-defined]
+        for stored in recording.ern_rights_controllers.all():
             if not stored.became_rights_share:
                 controllers.append(self.stored_controller(stored))
         detail = getattr(recording, "ern_detail", None)

@@ -109,7 +109,9 @@ def _save_unique(obj: Any, uniques: Mapping[str, tuple[str, str, str]]) -> None:
             value = getattr(obj, field)
             clash = manager.filter(organization_id=obj.organization_id, **{field: value})
             if value is not None and clash.exclude(pk=obj.pk).exists():
-                raise Conflict(message, code=code, detail={"field": field, "value": value}) from None
+                raise Conflict(
+                    message, code=code, detail={"field": field, "value": value}
+                ) from None
         raise Conflict("this would duplicate an existing record", code="DUPLICATE") from None
 
 
@@ -883,6 +885,9 @@ def recording_withdraw(*, actor: Actor, recording: Recording) -> Recording:
         return recording
     recording.status = Recording.Status.WITHDRAWN
     recording.save(update_fields=["status", "updated_at"])
+    from fingerprinting.index import remove as unindex
+
+    unindex(recording.pk)
     provenance.record(
         actor=actor,
         action="recording.withdraw",
@@ -948,6 +953,12 @@ def _attach_stored(actor: Actor, recording: Recording, stored: StoredAudio) -> d
         "audio_sha256": recording.audio_sha256,
         "fingerprint_status": recording.fingerprint_status,
     }
+    if recording.audio_sha256 and recording.audio_sha256 != stored.sha256:
+        from fingerprinting.index import remove as unindex
+
+        unindex(
+            recording.pk
+        )  # the old audio's postings; the new audio is indexed once fingerprinted
     recording.audio.name = stored.name
     recording.audio_filename = stored.filename
     recording.audio_sha256 = stored.sha256

@@ -1,0 +1,1 @@
+"""The distributor-facing checks API (v1)."""

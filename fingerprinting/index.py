@@ -1,0 +1,179 @@
+"""The inverted index in the database: postings by key for matching, kept in step with recordings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+from django.db import connection, transaction
+
+from fingerprinting import chromaprint, matching
+from fingerprinting.models import Fingerprint, IndexedRecording, IndexTerm
+from registry.models import Recording
+
+_SQLITE_CHUNK = 900  # SQLite's limit on bound parameters is 999 in old builds
+_TABLE = IndexTerm._meta.db_table
+
+
+class DatabaseIndex:
+    """The matching engine's view of the index (``postings`` and ``items``), read from SQL."""
+
+    def postings(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        unique = np.unique(np.asarray(keys, dtype=np.int32))
+        rows: list[tuple[int, int, int]] = []
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    f"SELECT key, recording_id, position FROM {_TABLE} "  # noqa: S608 -- constant name
+                    "WHERE key = ANY(%s::int4[])",
+                    [unique.tolist()],
+                )
+                rows = cursor.fetchall()
+            else:
+                for start in range(0, len(unique), _SQLITE_CHUNK):
+                    chunk = unique[start : start + _SQLITE_CHUNK].tolist()
+                    marks = ",".join(["%s"] * len(chunk))
+                    cursor.execute(
+                        f"SELECT key, recording_id, position FROM {_TABLE} WHERE key IN ({marks})",  # noqa: S608
+                        chunk,
+                    )
+                    rows.extend(cursor.fetchall())
+        if not rows:
+            empty = np.empty(0, dtype=np.int32)
+            return empty, empty.copy(), empty.copy()
+        table = np.asarray(rows, dtype=np.int64)
+        return (
+            table[:, 0].astype(np.int32),
+            table[:, 1].astype(np.int32),
+            table[:, 2].astype(np.int32),
+        )
+
+    def items(self, ref_ids: Iterable[int]) -> dict[int, np.ndarray]:
+        shas = dict(
+            Recording.objects.filter(pk__in=list(ref_ids)).values_list("pk", "audio_sha256")
+        )
+        blobs = dict(
+            Fingerprint.objects.filter(audio_sha256__in=set(shas.values())).values_list(
+                "audio_sha256", "items"
+            )
+        )
+        return {
+            pk: chromaprint.from_bytes(bytes(blobs[sha]))
+            for pk, sha in shas.items()
+            if sha in blobs
+        }
+
+
+def _terms(items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    keys, positions = matching.index_terms(items)
+    # Several items of one recording may share a key at the same position only if the scheme
+    # emits duplicates; the primary key forbids that, so drop them here.
+    pairs = np.unique(np.stack([keys.astype(np.int64), positions.astype(np.int64)], axis=1), axis=0)
+    return pairs[:, 0].astype(np.int32), pairs[:, 1].astype(np.int32)
+
+
+def _delete_terms(recording_id: int, keys: np.ndarray) -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"DELETE FROM {_TABLE} WHERE recording_id = %s AND key = ANY(%s::int4[])",  # noqa: S608
+                [recording_id, np.unique(keys).tolist()],
+            )
+        else:
+            cursor.execute(f"DELETE FROM {_TABLE} WHERE recording_id = %s", [recording_id])  # noqa: S608
+
+
+def _insert_terms(recording_id: int, keys: np.ndarray, positions: np.ndarray) -> None:
+    if connection.vendor == "postgresql":
+        # COPY is several times faster than INSERT for thousands of rows.
+        copy_sql = f"COPY {_TABLE} (key, recording_id, position) FROM STDIN"
+        with connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
+            for key, position in zip(keys.tolist(), positions.tolist(), strict=True):
+                copy.write_row((key, recording_id, position))
+    else:
+        IndexTerm.objects.bulk_create(
+            [
+                IndexTerm(key=k, recording_id=recording_id, position=p)
+                for k, p in zip(keys.tolist(), positions.tolist(), strict=True)
+            ],
+            batch_size=2000,
+        )
+
+
+def remove(recording_id: int) -> bool:
+    """Take a recording's postings out of the index; True when it had any."""
+    with transaction.atomic():
+        entry = IndexedRecording.objects.select_for_update().filter(pk=recording_id).first()
+        if entry is None:
+            return False
+        blob = (
+            Fingerprint.objects.filter(audio_sha256=entry.audio_sha256)
+            .values_list("items", flat=True)
+            .first()
+        )
+        keys = _terms(chromaprint.from_bytes(bytes(blob)))[0] if blob is not None else None
+        if keys is None or entry.algorithm != matching.ALGORITHM_VERSION:
+            # Made from other audio or another key scheme: find the rows the slow way.
+            IndexTerm.objects.filter(recording_id=recording_id).delete()
+        else:
+            _delete_terms(recording_id, keys)
+        entry.delete()
+        return True
+
+
+def add(recording: Recording, items: np.ndarray) -> int:
+    """Index a recording's fingerprint items (replacing whatever it had); returns the term count."""
+    with transaction.atomic():
+        remove(recording.pk)
+        keys, positions = _terms(items)
+        _insert_terms(recording.pk, keys, positions)
+        IndexedRecording.objects.create(
+            recording=recording,
+            audio_sha256=recording.audio_sha256,
+            algorithm=matching.ALGORITHM_VERSION,
+            term_count=len(keys),
+        )
+        return len(keys)
+
+
+def indexable() -> Sequence[int]:
+    """Recordings that belong in the index: active, with a fingerprint."""
+    return list(
+        Recording.objects.filter(
+            status=Recording.Status.ACTIVE, fingerprint_status=Recording.FingerprintStatus.DONE
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def rebuild(batch_size: int = 500) -> tuple[int, int]:
+    """Empty the index and add every indexable recording again; returns (recordings, terms)."""
+    ids = indexable()
+    with transaction.atomic():
+        IndexedRecording.objects.all().delete()
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(f"TRUNCATE {_TABLE}")
+            else:
+                cursor.execute(f"DELETE FROM {_TABLE}")  # noqa: S608
+    total = 0
+    index = DatabaseIndex()
+    for start in range(0, len(ids), batch_size):
+        batch = ids[start : start + batch_size]
+        items = index.items(batch)
+        recordings = Recording.objects.in_bulk(batch)
+        with transaction.atomic():
+            for pk in batch:
+                if pk in items:
+                    total += add(recordings[pk], items[pk])
+    return len(ids), total
+
+
+def size_bytes() -> int | None:
+    """The index's size on disk (table and its index), where the database can tell."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_total_relation_size(%s)", [_TABLE])
+        return int(cursor.fetchone()[0])
