@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "policies",
     "interchange",
     "checks",
+    "review",
 ]
 
 MIDDLEWARE = [

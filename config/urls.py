@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/v1/", include("policies.api.urls")),
     path("api/v1/", include("interchange.api.urls")),
     path("api/v1/", include("checks.api.urls")),
+    path("api/v1/", include("review.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

@@ -1,0 +1,1 @@
+"""Review: the operators' queue of flagged checks, ownership conflicts and disputes."""

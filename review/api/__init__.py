@@ -1,0 +1,1 @@
+"""The review API (v1): disputes and review outcomes."""
