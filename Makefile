@@ -8,11 +8,17 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run test install system-deps services lint typecheck pytest demo-reset bench clean
 
+# The demo signs content credentials with a throwaway local certificate authority.
+DEMO_ENV := DEBUG=1 STEMMA_C2PA_SIGNER_CERT=$(CURDIR)/var/dev-ca/signer.pem \
+	STEMMA_C2PA_SIGNER_KEY=$(CURDIR)/var/dev-ca/signer.key \
+	STEMMA_C2PA_TRUST_ANCHORS=$(CURDIR)/var/dev-ca/ca.pem
+
 run: install
 	@mkdir -p var
-	DEBUG=1 $(BIN)/python manage.py migrate --noinput
-	DEBUG=1 $(BIN)/python manage.py load_demo
-	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput
+	$(DEMO_ENV) $(BIN)/python manage.py make_dev_ca var/dev-ca > /dev/null
+	$(DEMO_ENV) $(BIN)/python manage.py load_demo
+	$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: install services lint typecheck pytest
 

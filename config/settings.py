@@ -167,6 +167,8 @@ STEMMA_WEBHOOK_MAX_RETRIES = env_int("STEMMA_WEBHOOK_MAX_RETRIES", 8)
 STEMMA_C2PA_TRUST_ANCHORS = os.environ.get("STEMMA_C2PA_TRUST_ANCHORS", "")
 STEMMA_C2PA_SIGNER_CERT = os.environ.get("STEMMA_C2PA_SIGNER_CERT", "")
 STEMMA_C2PA_SIGNER_KEY = os.environ.get("STEMMA_C2PA_SIGNER_KEY", "")
+# The registry's public address: signed manifests link back to the recording's entry there.
+STEMMA_PUBLIC_URL = os.environ.get("STEMMA_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # Celery: without a broker, tasks run inline (the embedded demo); with one, on workers.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
@@ -183,7 +185,9 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis redelivers an unacknowledged task after this long: keep it above any task's time limit.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", max(3600, CELERY_TASK_TIME_LIMIT * 4))
+    "visibility_timeout": env_int(
+        "CELERY_VISIBILITY_TIMEOUT", max(3600, CELERY_TASK_TIME_LIMIT * 4)
+    )
 }
 CELERY_BEAT_SCHEDULE = {
     "sweep-stale-checks": {"task": "checks.sweep", "schedule": 60.0},
@@ -245,5 +249,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # With tasks inline (no broker) kombu warns about the in-memory transport's host.
+        "kombu.connection": {"level": "ERROR"},
+    },
 }

@@ -180,6 +180,10 @@ class Recording(OwnedModel):
     )
     fingerprint_error = models.CharField(max_length=40, blank=True)
     fingerprint_error_message = models.CharField(max_length=500, blank=True)
+    # The audio with a signed C2PA manifest (content credentials) the registry issued for it.
+    credential = models.FileField(upload_to="credentials/", max_length=300, blank=True)
+    credential_sha256 = models.CharField(max_length=64, blank=True)
+    credential_issued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]

@@ -292,6 +292,7 @@ class RecordingOut(serializers.ModelSerializer):
     generations = GenerationOut(many=True)
     rights = RightsShareOut(many=True)
     audio = serializers.SerializerMethodField()
+    credential = serializers.SerializerMethodField()
 
     class Meta:
         model = Recording
@@ -307,6 +308,7 @@ class RecordingOut(serializers.ModelSerializer):
             "owner",
             "duration_s",
             "audio",
+            "credential",
             "fingerprint_status",
             "fingerprint_error",
             "fingerprint_error_message",
@@ -319,6 +321,15 @@ class RecordingOut(serializers.ModelSerializer):
 
     def get_isrc_display(self, recording: Recording) -> str | None:
         return identifiers.format_isrc(recording.isrc) if recording.isrc else None
+
+    def get_credential(self, recording: Recording) -> dict[str, Any] | None:
+        if not recording.credential:
+            return None
+        return {
+            "sha256": recording.credential_sha256,
+            "issued_at": recording.credential_issued_at,
+            "url": f"/api/v1/recordings/{recording.pk}/credential/",
+        }
 
     def get_audio(self, recording: Recording) -> dict[str, Any] | None:
         if not recording.audio:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import django_filters
 from django.contrib.auth import authenticate
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import FileResponse, Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.models import Token
@@ -260,6 +261,38 @@ class RecordingViewSet(OwnedViewSet):
         )
         recording.refresh_from_db()
         return self.respond(recording, status.HTTP_202_ACCEPTED, audio_report=report)
+
+    @extend_schema(
+        methods=["POST"],
+        request=None,
+        responses={201: s.RecordingOut},
+        description="Issue (or re-issue) the C2PA credential.",
+    )
+    @extend_schema(
+        methods=["GET"],
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(description="the signed audio")
+        },
+    )
+    @action(detail=True, methods=["get", "post"])
+    def credential(self, request: Request, pk: str) -> Response | FileResponse:
+        """The recording's audio with a signed C2PA manifest: POST issues it, GET downloads it."""
+        if request.method == "POST":
+            recording = services.recording_issue_credential(
+                actor=actor_of(request), recording=self.own(pk)
+            )
+            return self.respond(recording, status.HTTP_201_CREATED)
+        recording = self.get_object()
+        if not recording.credential:
+            raise NotFound(
+                "no credential was issued for this recording", code="CREDENTIAL_NOT_FOUND"
+            )
+        extension = os.path.splitext(recording.credential.name)[1]
+        return FileResponse(
+            recording.credential.open("rb"),
+            as_attachment=True,
+            filename=f"recording-{recording.pk}-c2pa{extension}",
+        )
 
     @action(detail=True, methods=["get"])
     def history(self, request: Request, pk: str) -> Response:

@@ -7,13 +7,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandParser
 from rest_framework.authtoken.models import Token
 
 from fingerprinting import synth
 from registry import identifiers, services
-from registry.models import Organization, User
+from registry.models import Organization, Recording, User
 from registry.provenance import Actor
 
 DEMO_PASSWORD = "stemma-demo"  # noqa: S105 -- the local demo only; printed for the person running it
@@ -145,6 +146,11 @@ class Command(BaseCommand):
                         actor=label, data=data, audio=File(handle, name=path.name)
                     )
                 tracks.append(recording.pk)
+            if settings.STEMMA_C2PA_SIGNER_CERT:
+                for pk in tracks:
+                    services.recording_issue_credential(
+                        actor=label, recording=Recording.objects.get(pk=pk)
+                    )
             services.release_register(
                 actor=label,
                 data={
