@@ -3,7 +3,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := libchromaprint1 libchromaprint-tools
+# libchromaprint: fingerprints; fpcalc: the benchmarks' baseline; chromium: the browser tests.
+APT_PACKAGES := libchromaprint1 libchromaprint-tools chromium
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run test install system-deps services lint typecheck pytest demo-reset bench clean
@@ -24,9 +25,9 @@ test: install services lint typecheck pytest
 
 install: system-deps $(VENV)/.installed
 
-# System libraries: libchromaprint (fingerprints) and fpcalc (the benchmarks' baseline).
 system-deps:
-	@if ! ldconfig -p | grep -q 'libchromaprint.so.1' || ! command -v fpcalc >/dev/null; then \
+	@if ! ldconfig -p | grep -q 'libchromaprint.so.1' || ! command -v fpcalc >/dev/null \
+		|| ! test -x /usr/bin/chromium; then \
 		echo "installing $(APT_PACKAGES) with apt-get"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \

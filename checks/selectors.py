@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from common.errors import NotFound
 from registry import identifiers
 from registry.models import Organization
+from review.selectors import review_for_check
 
 from .models import Check, CheckMatch, WebhookEndpoint
 
@@ -115,7 +116,7 @@ def verdict(check: Check, *, viewer: Organization) -> dict[str, Any]:
         "matches": [_match(m) for m in matches],
         "ai_origin": _ai_origin(check),
         "decision": _decision(check),
-        "review": {"state": "none", "note": ""},
+        "review": review_for_check(check),
         "algorithm": check.algorithm or None,
         "attempts": check.attempts,
         "created_at": check.created_at,

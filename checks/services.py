@@ -201,18 +201,24 @@ def check_process(check_id: int) -> Outcome:
         check = Check.objects.select_for_update(skip_locked=True).filter(pk=check_id).first()
         if check is None or check.status != Check.Status.PROCESSING:
             return Outcome("skipped")
+        _test_only_delay()
         try:
             with transaction.atomic():  # a failure leaves none of the half-done work behind
-                _analyse(check)
+                _analyse(check, started)
         except audio_io.AudioError as error:
             _fail(check, error.code, error.message)
             return Outcome("failed", error.code)
         except OSError as error:
             _fail(check, "AUDIO_UNREADABLE", f"the stored audio cannot be read: {error}")
             return Outcome("failed", "AUDIO_UNREADABLE")
-        check.processing_seconds = round(time.perf_counter() - started, 4)
-        check.save(update_fields=["processing_seconds"])
     return Outcome("done")
+
+
+def _test_only_delay() -> None:
+    """Tests make a worker slow here, row locked and status processing, to kill it mid-check."""
+    delay_s = float(getattr(settings, "STEMMA_TEST_CHECK_DELAY_S", 0) or 0)
+    if delay_s > 0:
+        time.sleep(delay_s)
 
 
 def _decode(check: Check) -> tuple[audio_io.DecodedAudio, Any]:
@@ -228,7 +234,7 @@ def _decode(check: Check) -> tuple[audio_io.DecodedAudio, Any]:
     return decoded, fingerprinter.finish()
 
 
-def _analyse(check: Check) -> None:
+def _analyse(check: Check, started: float) -> None:
     decoded, items = _decode(check)
     found = matching.search(items, DatabaseIndex(), speed_variants=SpeedVariants(decoded.samples))
     recordings = Recording.objects.in_bulk([m.ref_id for m in found])
@@ -291,6 +297,8 @@ def _analyse(check: Check) -> None:
     check.status = Check.Status.DONE
     check.finished_at = timezone.now()
     check.error = check.error_message = ""
+    # Set before the save and the webhook's payload, so that both carry it.
+    check.processing_seconds = round(time.perf_counter() - started, 4)
     check.save()
     provenance.record(
         actor=SYSTEM,
@@ -306,6 +314,9 @@ def _analyse(check: Check) -> None:
             "action": decision.action,
         },
     )
+    from review.services import review_open_for_check
+
+    review_open_for_check(check=check, decision=decision)
     _notify(check, "check.completed")
 
 
@@ -374,8 +385,13 @@ def _trust_anchors() -> str | None:
     path = settings.STEMMA_C2PA_TRUST_ANCHORS
     if not path:
         return None
-    with open(path, encoding="ascii") as handle:
-        return handle.read()
+    try:
+        with open(path, encoding="ascii") as handle:
+            return handle.read()
+    except OSError as error:
+        # A configuration mistake must not fail every check: read without trusting anyone.
+        logger.error("STEMMA_C2PA_TRUST_ANCHORS cannot be read (%s): no signer is trusted", error)
+        return None
 
 
 # ---------------------------------------------------------------- sweep

@@ -162,6 +162,10 @@ STEMMA_DDEX_PARTY_ID = os.environ.get("STEMMA_DDEX_PARTY_ID", "")
 # Checks: a check neither finished nor locked by a worker after this long is queued again.
 STEMMA_CHECK_STALE_AFTER_S = env_int("STEMMA_CHECK_STALE_AFTER_S", 600)
 STEMMA_WEBHOOK_MAX_RETRIES = env_int("STEMMA_WEBHOOK_MAX_RETRIES", 8)
+# Webhooks to loopback/private addresses are refused (SSRF) unless this is set (development).
+STEMMA_WEBHOOK_ALLOW_PRIVATE = env_bool("STEMMA_WEBHOOK_ALLOW_PRIVATE", DEBUG)
+# Review items nobody decided within this many days are resolved as the policy says.
+STEMMA_REVIEW_DEADLINE_DAYS = env_int("STEMMA_REVIEW_DEADLINE_DAYS", 30)
 
 # C2PA: PEM files. Reading trusts only these anchors; signing needs the certificate chain and key.
 STEMMA_C2PA_TRUST_ANCHORS = os.environ.get("STEMMA_C2PA_TRUST_ANCHORS", "")
@@ -191,6 +195,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BEAT_SCHEDULE = {
     "sweep-stale-checks": {"task": "checks.sweep", "schedule": 60.0},
+    "resolve-overdue-reviews": {"task": "review.resolve_overdue", "schedule": 3600.0},
 }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -10,6 +10,7 @@ os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
 from .settings import *  # noqa: F403
 from .settings import BASE_DIR
 
+STEMMA_WEBHOOK_ALLOW_PRIVATE = True  # the tests' receivers listen on 127.0.0.1
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "test-media"))
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")

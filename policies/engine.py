@@ -453,12 +453,13 @@ def observed_ai(facts: Facts, min_score: float) -> tuple[str, bool]:
 
 def _undisclosed_ai(ctx: _Context, test: UndisclosedAiTest, _: MatchFact | None) -> Held:
     declared = ctx.facts.declared_ai
-    if declared is None:
-        return ctx.missing("nothing was declared about AI")
+    # Saying nothing about AI discloses nothing: it counts as declaring none.
+    disclosure = declared.disclosure if declared is not None else "none"
     observed, detection_ran = observed_ai(ctx.facts, test.min_score)
-    undisclosed = DISCLOSURE_RANK[observed] > DISCLOSURE_RANK[declared.disclosure]
+    undisclosed = DISCLOSURE_RANK[observed] > DISCLOSURE_RANK[disclosure]
+    said = f"declared AI {disclosure}" if declared is not None else "nothing declared about AI"
     text = (
-        f"declared AI {declared.disclosure}; registry and detection show {observed} "
+        f"{said}; registry and detection show {observed} "
         f"(needs undisclosed AI {'true' if test.value else 'false'})"
     )
     if not undisclosed and not detection_ran:

@@ -452,12 +452,7 @@ def conflicts_refresh(*, actor: Actor, subject: Recording | Work) -> list[Owners
     )
     for conflict in open_conflicts:
         if conflict.share_set_key not in wanted:
-            conflict.status = OwnershipConflict.Status.RESOLVED
-            conflict.resolved_at = timezone.now()
-            conflict.save(update_fields=["status", "resolved_at"])
-            provenance.record(
-                actor=actor, action="conflict.resolve", obj=conflict, after={"status": "resolved"}
-            )
+            _conflict_resolve(actor, conflict)
         else:
             wanted.pop(conflict.share_set_key)
     created = []
@@ -488,8 +483,24 @@ def conflicts_refresh(*, actor: Actor, subject: Recording | Work) -> list[Owners
                 "territories": sorted(spec.territories),
             },
         )
+        from review.services import review_open_for_conflict
+
+        review_open_for_conflict(conflict=conflict, actor=actor)
         created.append(conflict)
     return created
+
+
+def _conflict_resolve(actor: Actor, conflict: OwnershipConflict) -> None:
+    """The shares no longer exceed 100%: close the conflict and its review item."""
+    conflict.status = OwnershipConflict.Status.RESOLVED
+    conflict.resolved_at = timezone.now()
+    conflict.save(update_fields=["status", "resolved_at"])
+    provenance.record(
+        actor=actor, action="conflict.resolve", obj=conflict, after={"status": "resolved"}
+    )
+    from review.services import review_close_for_conflict
+
+    review_close_for_conflict(conflict=conflict, actor=actor)
 
 
 # ---------------------------------------------------------------- works
@@ -592,12 +603,7 @@ def _refresh_key(actor: Actor, kind: str, key: str) -> None:
         for conflict in OwnershipConflict.objects.filter(
             subject_kind=kind, subject_key=key, status=OwnershipConflict.Status.OPEN
         ):
-            conflict.status = OwnershipConflict.Status.RESOLVED
-            conflict.resolved_at = timezone.now()
-            conflict.save(update_fields=["status", "resolved_at"])
-            provenance.record(
-                actor=actor, action="conflict.resolve", obj=conflict, after={"status": "resolved"}
-            )
+            _conflict_resolve(actor, conflict)
 
 
 # ---------------------------------------------------------------- recordings

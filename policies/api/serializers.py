@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
@@ -161,10 +162,21 @@ class DecisionOut(serializers.ModelSerializer):
 
     def to_representation(self, instance: Decision) -> dict[str, Any]:
         data: dict[str, Any] = super().to_representation(instance)
+        org = self.context["organization"]
         if not self._full_view(instance):
             # An owner whose recording matched sees the verdict, not the facts of the whole
             # check, which include other organisations' recordings and rights.
             data["facts"] = data["outcome"] = None
+        elif not org.is_operator and data.get("facts"):
+            # The submitter sees its facts, but of others' recordings only the public part:
+            # their owners' shares stay private (its own shares and licences remain).
+            facts = copy.deepcopy(data["facts"])
+            for match in facts.get("matches", []):
+                if match.get("owner_id") != org.pk:
+                    match["rights"] = [
+                        r for r in match.get("rights", []) if r.get("owner_id") == org.pk
+                    ]
+            data["facts"] = facts
         return data
 
     @extend_schema_field({"type": "array", "items": {"type": "object"}})

@@ -255,10 +255,23 @@ def test_undisclosed_ai_is_unknown_without_detection_when_the_registry_shows_not
     )
 
 
-def test_undisclosed_ai_without_a_declaration_is_missing():
-    outcome = run(facts(declared_ai=None), rule(undisclosed_ai={"eq": True}))
+def test_saying_nothing_about_ai_counts_as_declaring_none():
+    # facts() detects no AI by default: nothing undisclosed, whatever was (not) declared.
+    quiet = run(facts(declared_ai=None), rule(undisclosed_ai={"eq": True}))
+    assert first_result(quiet)["missing"] is False
+    assert first_result(quiet)["fired"] is False
 
-    assert first_result(outcome)["missing"] is True
+    detected = facts(
+        declared_ai=None,
+        detected_ai={
+            "assessment": "detected_ai",
+            "confidence": 0.95,
+            "evidence": [{"source": "c2pa", "score": 0.95, "detail": "trained model"}],
+        },
+    )
+    outcome = run(detected, rule(undisclosed_ai={"eq": True}))
+    assert outcome.to_json()["rules_fired"] != []
+    assert "nothing declared about AI" in outcome.explanation
 
 
 # ---------------------------------------------------------------- match conditions

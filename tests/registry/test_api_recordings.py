@@ -126,6 +126,7 @@ def test_register_the_full_payload(label, other_label, full):
         "owner": label.organization.pk,
         "duration_s": None,
         "audio": None,
+        "credential": None,
         "fingerprint_status": "no_audio",
         "fingerprint_error": "",
         "fingerprint_error_message": "",

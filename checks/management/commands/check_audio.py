@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from rest_framework.utils.encoders import JSONEncoder
 
 from checks import selectors, services
+from checks.models import Check
 from common.errors import DomainError
 from registry.models import Organization, User
 from registry.provenance import Actor
@@ -25,6 +28,12 @@ class Command(BaseCommand):
         parser.add_argument("--territory", action="append", dest="territories")
         parser.add_argument("--usage", action="append", dest="usage_types")
         parser.add_argument("--declared-ai", choices=["none", "partly", "all"])
+        parser.add_argument(
+            "--wait-s",
+            type=float,
+            default=360.0,
+            help="how long to wait when a worker is doing the check (default 360 s)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
@@ -48,14 +57,28 @@ class Command(BaseCommand):
         except DomainError as error:
             raise CommandError(f"{error.code}: {error.message}") from error
         services.check_process(check.pk)  # here and now, whether or not a worker also runs
-        check.refresh_from_db()
+        check = self._finished(check, timeout_s=options["wait_s"])
         verdict = selectors.verdict(check, viewer=org)
         if options["json"]:
-            self.stdout.write(json.dumps(verdict, indent=2, default=str))
+            # The API's encoder: the same JSON as GET /api/v1/checks/{id}/ (ISO times, "Z").
+            self.stdout.write(json.dumps(verdict, indent=2, cls=JSONEncoder))
         else:
             self.stdout.write(_plain(verdict))
         if check.status == check.Status.FAILED:
             raise CommandError(f"check failed: {check.error}")
+
+    def _finished(self, check: Check, *, timeout_s: float) -> Check:
+        """The check once done or failed: a worker may have claimed it before this command."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            check.refresh_from_db()
+            if check.status in (Check.Status.DONE, Check.Status.FAILED):
+                return check
+            if time.monotonic() > deadline:
+                raise CommandError(
+                    f"check {check.pk} is still {check.status} after {timeout_s:g} s"
+                )
+            time.sleep(0.2)
 
     def _organization(self, ref: str | None) -> Organization:
         qs = Organization.objects.all()
