@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from common.errors import Conflict, DomainError, ValidationError
 from fingerprinting import audio as audio_io
-from fingerprinting import c2pa, chromaprint, evidence, matching
+from fingerprinting import c2pa, chromaprint, detector_model, evidence, matching, spectral, tags
 from fingerprinting.index import DatabaseIndex
 from fingerprinting.speed import SpeedVariants
 from policies import selectors as policy_selectors
@@ -221,8 +221,10 @@ def _test_only_delay() -> None:
         time.sleep(delay_s)
 
 
-def _decode(check: Check) -> tuple[audio_io.DecodedAudio, Any]:
+def _decode(check: Check) -> tuple[audio_io.DecodedAudio, Any, spectral.AverageSpectrum | None]:
+    """One decode pass feeds the fingerprint (11025 Hz) and the spectral analysis (44.1 kHz)."""
     fingerprinter = chromaprint.Fingerprinter()
+    spectrum = spectral.SpectrumAccumulator() if settings.STEMMA_AI_DETECTOR_ENABLED else None
     extension = os.path.splitext(check.audio_filename or check.audio.name or "")[1] or None
     with check.audio.open("rb") as handle:
         decoded = audio_io.decode(
@@ -230,12 +232,13 @@ def _decode(check: Check) -> tuple[audio_io.DecodedAudio, Any]:
             max_duration_s=settings.STEMMA_MAX_AUDIO_DURATION_S,
             declared_extension=extension,
             consumers=(fingerprinter,),
+            hires_consumers=(spectrum,) if spectrum is not None else (),
         )
-    return decoded, fingerprinter.finish()
+    return decoded, fingerprinter.finish(), spectrum.finish() if spectrum is not None else None
 
 
 def _analyse(check: Check, started: float) -> None:
-    decoded, items = _decode(check)
+    decoded, items, spectrum = _decode(check)
     found = matching.search(items, DatabaseIndex(), speed_variants=SpeedVariants(decoded.samples))
     recordings = Recording.objects.in_bulk([m.ref_id for m in found])
     found = [m for m in found if m.ref_id in recordings and recordings[m.ref_id].status == "active"]
@@ -259,7 +262,10 @@ def _analyse(check: Check, started: float) -> None:
     )
     declared_ai = check.declared.get("declared_ai")
     assessment = evidence.assess(
-        _registry_evidence(check, found, recordings) + _c2pa_evidence(check),
+        _registry_evidence(check, found, recordings)
+        + _c2pa_evidence(check)
+        + _tags_evidence(check)
+        + _spectral_evidence(spectrum),
         declared=declared_ai["disclosure"] if declared_ai else None,
     )
     facts = policy_selectors.build_facts(
@@ -379,6 +385,26 @@ def _c2pa_evidence(check: Check) -> list[evidence.Evidence]:
         logger.warning("check %s: C2PA read failed: %s", check.pk, error)
         return []
     return evidence.c2pa_evidence(summary.as_dict() if summary is not None else None)
+
+
+def _tags_evidence(check: Check) -> list[evidence.Evidence]:
+    try:
+        with check.audio.open("rb") as handle:
+            return tags.tags_evidence(cast(BinaryIO, handle))
+    except OSError as error:
+        logger.warning("check %s: tags unreadable: %s", check.pk, error)
+        return []
+
+
+def _spectral_evidence(spectrum: spectral.AverageSpectrum | None) -> list[evidence.Evidence]:
+    if spectrum is None:
+        return []
+    try:
+        model = detector_model.load_active(settings.STEMMA_AI_DETECTOR_MODEL)
+    except detector_model.ModelError as error:
+        logger.error("the AI detector model cannot be loaded: %s", error)
+        return []
+    return spectral.spectral_evidence(spectrum, model, enabled=settings.STEMMA_AI_DETECTOR_ENABLED)
 
 
 def _trust_anchors() -> str | None:

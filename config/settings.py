@@ -174,6 +174,14 @@ STEMMA_C2PA_SIGNER_KEY = os.environ.get("STEMMA_C2PA_SIGNER_KEY", "")
 # The registry's public address: signed manifests link back to the recording's entry there.
 STEMMA_PUBLIC_URL = os.environ.get("STEMMA_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# The spectral AI detector (upsampling artifacts; a method under patent application by its
+# authors, Afchar et al.): switch it off here. The model is the one installed by
+# `manage.py train_ai_detector --install` at that path, else the shipped default.
+STEMMA_AI_DETECTOR_ENABLED = env_bool("STEMMA_AI_DETECTOR_ENABLED", True)
+STEMMA_AI_DETECTOR_MODEL = os.environ.get(
+    "STEMMA_AI_DETECTOR_MODEL", str(VAR_DIR / "ai-detector" / "model.json")
+)
+
 # Celery: without a broker, tasks run inline (the embedded demo); with one, on workers.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not CELERY_BROKER_URL)

@@ -32,6 +32,7 @@ av.logging.set_level(None)
 # Not detectable: MP3 without a Xing frame cut at a frame boundary, raw ADTS AAC, any
 # cut under the tolerance, and every header check on non-seekable input.
 SAMPLE_RATE = 11025  # Chromaprint's working rate
+HIRES_SAMPLE_RATE = 44100  # the spectral analysis's rate (hires consumers)
 MIN_DURATION_S = 3.0  # Chromaprint emits its first item only after 30031 samples (2.72 s)
 SILENCE_RMS_DBFS = -60.0  # whole-file RMS of the decoded mono signal below this is "silent"
 TRUNCATION_TOLERANCE_S = 0.25  # declared minus decoded duration above this is "truncated"
@@ -180,6 +181,8 @@ def decode(
     declared_extension: str | None = None,
     consumers: Iterable[SampleConsumer] = (),
     timeout_s: float = DECODE_TIMEOUT_S,
+    hires_consumers: Iterable[SampleConsumer] = (),
+    hires_rate: int = HIRES_SAMPLE_RATE,
 ) -> DecodedAudio:
     """Decode ``source`` (a path, or a binary file object read from its start) to mono int16.
 
@@ -187,8 +190,14 @@ def decode(
     given to every consumer's ``feed`` as it is decoded; their ``finish`` is called only
     when the audio passed every check (on AudioError it is not called). Any problem with
     the audio raises :class:`AudioError`; nothing else escapes for bad input.
+
+    ``hires_consumers`` ride the same pass through a second resampler: they get mono
+    float32 chunks (full scale = 1.0) at ``hires_rate`` (the spectral analysis needs the
+    band above Chromaprint's 5.5 kHz), with the same ``finish`` rule. Without them no
+    second resampler runs.
     """
     consumers = tuple(consumers)
+    hires_consumers = tuple(hires_consumers)
     fileobj, owned = _open_source(source)
     try:
         size = _size_of(fileobj)
@@ -206,6 +215,8 @@ def decode(
                 declared_extension=normalise_extension(declared_extension),
                 consumers=consumers,
                 deadline=time.monotonic() + timeout_s,
+                hires_consumers=hires_consumers,
+                hires_rate=hires_rate,
             )
     finally:
         if owned:
@@ -422,8 +433,9 @@ def _open_container(fileobj: BinaryIO, header: _Header) -> Any:
 class _Resampler:
     """PyAV's resampler, rebuilt if the decoded format changes mid-stream (chained files)."""
 
-    def __init__(self, sample_rate: int) -> None:
+    def __init__(self, sample_rate: int, sample_format: str = "s16") -> None:
         self.sample_rate = sample_rate
+        self.sample_format = sample_format
         self._resampler: av.AudioResampler | None = None
         self._source: tuple[str, str, int] | None = None
 
@@ -432,7 +444,9 @@ class _Resampler:
         out: list[av.AudioFrame] = []
         if source != self._source:
             out.extend(self.flush())
-            self._resampler = av.AudioResampler(format="s16", layout="mono", rate=self.sample_rate)
+            self._resampler = av.AudioResampler(
+                format=self.sample_format, layout="mono", rate=self.sample_rate
+            )
             self._source = source
         assert self._resampler is not None
         out.extend(self._resampler.resample(frame))
@@ -445,25 +459,42 @@ class _Resampler:
 
 
 def _pcm_chunks(
-    container: Any, stream: Any, sample_rate: int, deadline: float
-) -> Iterator[np.ndarray]:
-    """Yield resampled int16 chunks; FFmpeg failures become AUDIO_UNDECODABLE/TRUNCATED."""
+    container: Any, stream: Any, sample_rate: int, deadline: float, hires_rate: int | None = None
+) -> Iterator[tuple[np.ndarray, list[np.ndarray]]]:
+    """Yield resampled int16 chunks, each with the float32 chunks at ``hires_rate`` decoded
+    from the same packets (none without ``hires_rate``); FFmpeg failures become
+    AUDIO_UNDECODABLE/TRUNCATED."""
     resampler = _Resampler(sample_rate)
+    hires = _Resampler(hires_rate, "flt") if hires_rate else None
     packets = container.demux(stream)
     frames = 0
     while True:
         try:
             packet = next(packets, None)
+            hires_out: list[av.AudioFrame] = []
+            direct: list[np.ndarray] = []
             if packet is None:
                 resampled = resampler.flush()
+                if hires is not None:
+                    hires_out = hires.flush()
             else:
                 decoded = packet.decode()
                 frames += len(decoded)
                 resampled = [out for frame in decoded for out in resampler.resample(frame)]
+                if hires is not None:
+                    for frame in decoded:
+                        mono = _mono_float(frame) if frame.sample_rate == hires_rate else None
+                        if mono is not None:
+                            direct.append(mono)
+                        else:
+                            hires_out.extend(hires.resample(frame))
         except _AV_ERRORS as exc:
             raise _decode_failure(exc, frames) from exc
-        for frame in resampled:
-            yield frame.to_ndarray().reshape(-1)
+        hires_chunks = direct + [frame.to_ndarray().reshape(-1) for frame in hires_out]
+        if not resampled and hires_chunks:
+            yield np.zeros(0, dtype=np.int16), hires_chunks
+        for i, frame in enumerate(resampled):
+            yield frame.to_ndarray().reshape(-1), hires_chunks if i == 0 else []
         if packet is None:
             return
         if time.monotonic() > deadline:
@@ -472,6 +503,25 @@ def _pcm_chunks(
                 code=AUDIO_UNDECODABLE,
                 detail={"reason": "timeout"},
             )
+
+
+_INT_SCALE = {"s16": 32768.0, "s16p": 32768.0, "s32": 2147483648.0, "s32p": 2147483648.0}
+
+
+def _mono_float(frame: av.AudioFrame) -> np.ndarray | None:
+    """A frame already at the wanted rate, averaged to mono float32 without a resampler
+    (a third of the spectral analysis's cost); None for formats left to the resampler."""
+    name = frame.format.name
+    channels = len(frame.layout.channels)
+    if name not in ("fltp", "flt", "dblp", "dbl", *_INT_SCALE) or channels < 1:
+        return None
+    data = frame.to_ndarray()
+    if not frame.format.is_planar:
+        data = data.reshape(-1, channels).T
+    mono = data.mean(axis=0, dtype=np.float32) if channels > 1 else data[0].astype(np.float32)
+    if name in _INT_SCALE:
+        mono /= np.float32(_INT_SCALE[name])
+    return mono
 
 
 def _decode_failure(exc: BaseException, frames: int) -> AudioError:
@@ -498,6 +548,8 @@ def _decode_container(
     declared_extension: str | None,
     consumers: tuple[SampleConsumer, ...],
     deadline: float,
+    hires_consumers: tuple[SampleConsumer, ...] = (),
+    hires_rate: int = HIRES_SAMPLE_RATE,
 ) -> DecodedAudio:
     container_name: str = container.format.name
     accepted = EXTENSION_CONTAINERS.get(declared_extension or "")
@@ -541,7 +593,15 @@ def _decode_container(
     max_samples = math.inf if max_duration_s is None else max_duration_s * sample_rate
     chunks: list[np.ndarray] = []
     total = 0
-    for chunk in _pcm_chunks(container, stream, sample_rate, deadline):
+    pcm = _pcm_chunks(
+        container, stream, sample_rate, deadline, hires_rate if hires_consumers else None
+    )
+    for chunk, hires_chunks in pcm:
+        for hires_chunk in hires_chunks:
+            for consumer in hires_consumers:
+                consumer.feed(hires_chunk)
+        if not len(chunk):
+            continue
         chunks.append(chunk)
         total += len(chunk)
         for consumer in consumers:
@@ -590,7 +650,7 @@ def _decode_container(
                 "threshold_dbfs": SILENCE_RMS_DBFS,
             },
         )
-    for consumer in consumers:
+    for consumer in (*consumers, *hires_consumers):
         consumer.finish()
     return DecodedAudio(
         samples=samples,

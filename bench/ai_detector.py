@@ -1,0 +1,437 @@
+"""Print the spectral AI detector's false-positive rate on real music, its true-positive rate on simulated generators, and its cost.
+
+    .venv/bin/python bench/ai_detector.py build     # spectra of every clip (cached)
+    .venv/bin/python bench/ai_detector.py evaluate  # 2-fold by package: FPR, TPR, per case
+    .venv/bin/python bench/ai_detector.py ship      # fit on everything, write the default model
+    .venv/bin/python bench/ai_detector.py cost      # decode+fingerprint vs +spectral, one pass
+    .venv/bin/python bench/ai_detector.py all
+
+Real music: every track of Debian's wesnoth-1.16-music (in /work/cache/wesnoth) and of the
+game-music packages extracted under /work/cache/music (bench/README.md). Each track gives
+up to CLIPS_PER_TRACK clips of CLIP_S seconds, each analysed as it is ("lossless": the
+package's own file, mostly Vorbis), as MP3 (128, 160 or 192 kbps in turn), and band-limited
+(resampled to 16-32 kHz and back: a lower native rate without any artifact). Simulated
+AI: each clip through 1 training and 2 held-out architectures (fingerprinting/simulate.py)
+at a random artifact level, delivered at 44.1 or 48 kHz, half of them re-encoded as MP3.
+
+Evaluation is 2-fold by package (tracks of one group of packages never train the model
+that is tested on them) and the held-out architectures never train any model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import multiprocessing
+import os
+import platform
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from fingerprinting import audio, chromaprint, detector_model, simulate, spectral  # noqa: E402
+
+CACHE = Path(os.environ.get("STEMMA_AI_BENCH_CACHE", "/work/cache/ai-detector"))
+MUSIC_DIRS = (Path("/work/cache/wesnoth"), Path("/work/cache/music"))
+EXTENSIONS = {".ogg", ".opus", ".mp3", ".flac", ".wav"}
+MIN_BYTES = 100_000
+CLIP_S = 30.0
+CLIPS_PER_TRACK = 2
+MIN_TRACK_S = 20.0
+LEVEL_DB = (-60.0, -35.0)  # simulated artifact RMS relative to the music
+MP3_BITRATES = (128_000, 160_000, 192_000)
+BAND_RATES = (16000, 22050, 24000, 32000)
+TARGET_FPR = 0.001  # the operating point calibrated on training real music
+# Two groups of packages for 2-fold evaluation (by collection, not by track).
+GROUP_A = {
+    "wesnoth",
+    "drascula-music",
+    "hyperrogue-music",
+    "nexuiz-music",
+    "fretsonfire-songs-muldjord",
+    "singularity-music",
+}
+
+
+def package_of(path: Path) -> str:
+    parts = path.parts
+    if "wesnoth" in parts:
+        return "wesnoth"
+    return parts[parts.index("music") + 1] if "music" in parts else "other"
+
+
+def real_tracks() -> list[Path]:
+    tracks, seen = [], set()
+    for folder in MUSIC_DIRS:
+        for path in sorted(folder.rglob("*")):
+            if (
+                path.suffix.lower() in EXTENSIONS
+                and path.is_file()
+                and not path.is_symlink()
+                and path.resolve() not in seen
+                and path.stat().st_size >= MIN_BYTES
+                and path.name != "silence.ogg"
+            ):
+                seen.add(path.resolve())
+                tracks.append(path)
+    return tracks
+
+
+def _seed(*parts: object) -> int:
+    return int.from_bytes(hashlib.sha256("|".join(map(str, parts)).encode()).digest()[:8], "big")
+
+
+class _Collect:
+    def __init__(self) -> None:
+        self.chunks: list[np.ndarray] = []
+
+    def feed(self, samples: np.ndarray) -> None:
+        self.chunks.append(samples.copy())
+
+    def finish(self) -> np.ndarray:
+        return np.concatenate(self.chunks) if self.chunks else np.zeros(0, np.float32)
+
+
+def _spectrum(samples: np.ndarray, rate: int) -> spectral.AverageSpectrum:
+    if rate != spectral.SAMPLE_RATE:
+        samples = simulate.resample(samples, rate, spectral.SAMPLE_RATE)
+    return spectral.average_spectrum(samples)
+
+
+def build_track(path: Path) -> Path | None:
+    """All spectra of one track's clips, cached in one .npz with a JSON list of what each is."""
+    key = hashlib.sha1(str(path).encode(), usedforsecurity=False).hexdigest()[:16]
+    out = CACHE / "spectra" / f"{key}.npz"
+    if out.exists():
+        return out
+    collect = _Collect()
+    try:
+        audio.decode(path, hires_consumers=(collect,), min_duration_s=0.5)
+    except audio.AudioError:
+        return None
+    music = collect.finish()
+    rate = spectral.SAMPLE_RATE
+    duration = len(music) / rate
+    rows: list[dict[str, Any]] = []
+    spectra: list[np.ndarray] = []
+
+    def add(samples: np.ndarray, sample_rate: int, **meta: Any) -> None:
+        s = _spectrum(samples, sample_rate)
+        if s.frames < 10:
+            return
+        spectra.append(s.mean_db)
+        rows.append({**meta, "frames": s.frames})
+
+    if duration >= MIN_TRACK_S:
+        clip_n = round(min(CLIP_S, duration) * rate)
+        count = max(1, min(CLIPS_PER_TRACK, int(duration // CLIP_S)))
+        starts = (
+            np.linspace(0, len(music) - clip_n, count + 2)[1:-1]
+            if count > 1
+            else [(len(music) - clip_n) / 2]
+        )
+        for index, start in enumerate(starts):
+            clip = music[int(start) : int(start) + clip_n]
+            if float(np.sqrt(np.mean(clip.astype(np.float64) ** 2))) < 10 ** (-50 / 20):
+                continue  # a near-silent stretch says nothing
+            rng = np.random.default_rng(_seed(path, index))
+            base = {"track": str(path), "package": package_of(path), "clip": index}
+            add(clip, rate, kind="real", variant="lossless", **base)
+            bitrate = MP3_BITRATES[(index + _seed(path)) % 3]
+            add(
+                simulate.mp3_roundtrip(clip, rate, bitrate),
+                rate,
+                kind="real",
+                variant=f"mp3-{bitrate // 1000}",
+                **base,
+            )
+            band_rate = int(rng.choice(BAND_RATES))
+            band = simulate.resample(simulate.resample(clip, rate, band_rate), band_rate, rate)
+            add(band, rate, kind="real", variant=f"band-{band_rate}", **base)
+            chosen = [*rng.choice(len(simulate.TRAINING), 1, replace=False)]
+            held = [*rng.choice(len(simulate.HELD_OUT), 2, replace=False)]
+            for arch in [simulate.TRAINING[i] for i in chosen] + [
+                simulate.HELD_OUT[i] for i in held
+            ]:
+                level = float(rng.uniform(*LEVEL_DB))
+                out_rate = int(rng.choice((44100, 48000)))
+                y = simulate.simulate(
+                    clip, rate, arch, level_db=level, output_rate=out_rate, rng=rng
+                )
+                mp3 = int(rng.choice(MP3_BITRATES)) if rng.random() < 0.5 else 0
+                if mp3:
+                    y = simulate.mp3_roundtrip(y, out_rate, mp3)
+                add(
+                    y,
+                    out_rate,
+                    kind="ai",
+                    variant=f"{'mp3-' + str(mp3 // 1000) if mp3 else 'lossless'}",
+                    arch=arch.name,
+                    held_out=arch in simulate.HELD_OUT,
+                    level_db=round(level, 2),
+                    output_rate=out_rate,
+                    **base,
+                )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temporary = out.with_name(f"{key}.tmp.npz")
+    np.savez(
+        temporary,
+        spectra=np.array(spectra, dtype=np.float32).reshape(-1, spectral.FFT_SIZE // 2 + 1),
+        rows=json.dumps(rows),
+    )
+    os.replace(temporary, out)
+    return out
+
+
+def build(workers: int = 2) -> None:
+    tracks = real_tracks()
+    # In a seeded random order, so that a partial build already spans every package.
+    tracks.sort(key=lambda p: _seed("order", p))
+    started = time.perf_counter()
+    done = 0
+    with multiprocessing.Pool(workers) as pool:
+        for _ in pool.imap_unordered(build_track, tracks):
+            done += 1
+            if done % 20 == 0:
+                print(
+                    f"  {done}/{len(tracks)} tracks, {time.perf_counter() - started:.0f} s",
+                    flush=True,
+                )
+    print(f"built {len(tracks)} tracks in {time.perf_counter() - started:.0f} s")
+
+
+def load_set() -> tuple[np.ndarray, list[dict[str, Any]]]:
+    spectra, rows = [], []
+    for path in real_tracks():
+        key = hashlib.sha1(str(path).encode(), usedforsecurity=False).hexdigest()[:16]
+        file = CACHE / "spectra" / f"{key}.npz"
+        if not file.exists():
+            continue
+        with np.load(file) as data:
+            spectra.append(data["spectra"])
+            rows.extend(json.loads(str(data["rows"])))
+    return np.concatenate(spectra), rows
+
+
+def feature_matrix(spectra: np.ndarray, rows: list[dict[str, Any]], feature_set: str) -> np.ndarray:
+    cache = CACHE / f"features-{feature_set}-{len(rows)}.npy"
+    if cache.exists():
+        return np.load(cache)
+    x = np.array(
+        [
+            spectral.features(spectral.AverageSpectrum(s, r["frames"]), feature_set)[0]
+            for s, r in zip(spectra, rows, strict=True)
+        ]
+    )
+    np.save(cache, x)
+    return x
+
+
+def fit_model(
+    x: np.ndarray,
+    rows: list[dict[str, Any]],
+    train: np.ndarray,
+    feature_set: str,
+    name: str,
+    l2: float,
+) -> detector_model.DetectorModel:
+    """Fit on real (all variants) vs training-architecture AI, calibrate on the real part."""
+    use = train & np.array([r["kind"] == "real" or not r["held_out"] for r in rows])
+    y = np.array([r["kind"] == "ai" for r in rows], dtype=float)
+    model = detector_model.fit(x[use], y[use], feature_set=feature_set, name=name, l2=l2)
+    real = use & (y == 0)
+    return detector_model.calibrate(model, x[real], TARGET_FPR)
+
+
+def _rate(hits: int, total: int) -> str:
+    if not total:
+        return "    -"
+    # Wilson 95% upper bound, so that "0 in 900" is read as "below 0.4%".
+    p, z = hits / total, 1.96
+    upper = (
+        p + z * z / (2 * total) + z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total))
+    ) / (1 + z * z / total)
+    return f"{100 * p:6.2f}% ({hits}/{total}, 95% upper {100 * upper:.2f}%)"
+
+
+def evaluate(
+    feature_sets: Iterable[str] = spectral.FEATURE_SETS, l2: float = 10.0
+) -> dict[str, Any]:
+    spectra, rows = load_set()
+    groups = np.array([r["package"] in GROUP_A for r in rows])
+    summary: dict[str, Any] = {}
+    print(
+        f"{len(rows)} spectra: {sum(r['kind'] == 'real' for r in rows)} real, "
+        f"{sum(r['kind'] == 'ai' for r in rows)} simulated; "
+        f"{len({r['track'] for r in rows})} tracks from {len({r['package'] for r in rows})} packages"
+    )
+    for feature_set in feature_sets:
+        x = feature_matrix(spectra, rows, feature_set)
+        p = np.zeros(len(rows))
+        for fold in (True, False):
+            model = fit_model(x, rows, groups == fold, feature_set, "fold", l2)
+            test = groups != fold
+            p[test] = model.probability(x[test])
+        flagged = p >= 0.5
+        print(f"\n== feature set {feature_set!r} ({x.shape[1]} features), 2-fold by package ==")
+        table: dict[str, tuple[int, int]] = {}
+
+        def tally(
+            label: str,
+            mask: np.ndarray,
+            table: dict[str, tuple[int, int]] = table,
+            flagged: np.ndarray = flagged,
+        ) -> None:
+            table[label] = (int(flagged[mask].sum()), int(mask.sum()))
+            print(f"  {label:38s} {_rate(*table[label])}")
+
+        kind = np.array([r["kind"] for r in rows])
+        variant = np.array([r["variant"] for r in rows])
+        held = np.array([bool(r.get("held_out")) for r in rows])
+        print(" false positives (real music):")
+        tally("real, lossless (as shipped)", (kind == "real") & (variant == "lossless"))
+        tally("real, MP3 128-192 kbps", (kind == "real") & np.char.startswith(variant, "mp3"))
+        tally(
+            "real, lossless + MP3 (the target)",
+            (kind == "real") & ~np.char.startswith(variant, "band"),
+        )
+        tally(
+            "real, band-limited 16-32 kHz", (kind == "real") & np.char.startswith(variant, "band")
+        )
+        for pkg in sorted({r["package"] for r in rows}):
+            mask = (
+                (kind == "real")
+                & ~np.char.startswith(variant, "band")
+                & np.array([r["package"] == pkg for r in rows])
+            )
+            if flagged[mask].any():
+                tally(f"  of which {pkg}", mask)
+        print(" true positives (simulated):")
+        tally("held-in architectures", (kind == "ai") & ~held)
+        tally("held-out architectures", (kind == "ai") & held)
+        tally("held-out, lossless", (kind == "ai") & held & (variant == "lossless"))
+        tally("held-out, MP3", (kind == "ai") & held & (variant != "lossless"))
+        level = np.array([r.get("level_db", 0.0) for r in rows])
+        for lo in range(int(LEVEL_DB[0]), int(LEVEL_DB[1]), 5):
+            tally(
+                f"held-out, level {lo} to {lo + 5} dB",
+                (kind == "ai") & held & (level >= lo) & (level < lo + 5),
+            )
+        for arch in simulate.TRAINING + simulate.HELD_OUT:
+            mark = "held-out" if arch in simulate.HELD_OUT else "held-in "
+            tally(
+                f"{mark} {arch.name} {arch.strides}",
+                (kind == "ai") & (np.array([r.get("arch") for r in rows]) == arch.name),
+            )
+        summary[feature_set] = table
+        fps = [
+            (rows[i]["track"], rows[i]["variant"], round(float(p[i]), 3))
+            for i in np.where(flagged & (kind == "real"))[0]
+        ]
+        if fps:
+            print("  false positives:", *fps[:20], sep="\n    ")
+    return summary
+
+
+def ship(feature_set: str = "invariant", l2: float = 10.0, out: Path | None = None) -> None:
+    """Fit on every track (both groups), training architectures only; write the default model."""
+    spectra, rows = load_set()
+    x = feature_matrix(spectra, rows, feature_set)
+    model = fit_model(x, rows, np.ones(len(rows), dtype=bool), feature_set, "stemma-sim", l2)
+    summary = evaluate([feature_set], l2)[feature_set]
+    measured = {
+        label: {"flagged": hits, "total": total}
+        for label, (hits, total) in summary.items()
+        if not label.startswith(" ")
+    }
+    model = detector_model.with_metadata(
+        model,
+        measured={"evaluation": "2-fold by package (bench/ai_detector.py)", **measured},
+        trained_on={
+            "real_tracks": len({r["track"] for r in rows}),
+            "real_packages": sorted({r["package"] for r in rows}),
+            "architectures": [a.name for a in simulate.TRAINING],
+            "held_out_architectures": [a.name for a in simulate.HELD_OUT],
+            "level_db": list(LEVEL_DB),
+            "target_fpr": TARGET_FPR,
+            "clip_s": CLIP_S,
+        },
+    )
+    target = out or detector_model.DEFAULT_MODEL_PATH
+    detector_model.save(model, target)
+    print(f"\nwrote {target} ({model.id}, {target.stat().st_size} bytes)")
+    print(
+        "weights:",
+        ", ".join(f"{n}={w:+.2f}" for n, w in zip(model.feature_names, model.weights, strict=True)),
+    )
+
+
+def cost(tracks: int = 12, repeats: int = 2) -> None:
+    """Seconds per minute of audio: decode + fingerprint, vs decode + fingerprint + spectral."""
+    paths = [p for p in real_tracks() if p.stat().st_size > 1_000_000]
+    paths = paths[:: max(1, len(paths) // tracks)][:tracks]
+    model = detector_model.load_active(None)
+    base = spectral_total = minutes = 0.0
+    for _ in range(repeats):
+        for path in paths:
+            t0 = time.perf_counter()
+            fp = chromaprint.Fingerprinter()
+            try:
+                decoded = audio.decode(path, consumers=(fp,))
+            except audio.AudioError:
+                continue  # a sound effect under 3 s
+            fp.finish()
+            t1 = time.perf_counter()
+            fp2 = chromaprint.Fingerprinter()
+            accumulator = spectral.SpectrumAccumulator()
+            audio.decode(path, consumers=(fp2,), hires_consumers=(accumulator,))
+            fp2.finish()
+            spectral.spectral_evidence(accumulator.finish(), model)
+            t2 = time.perf_counter()
+            base += t1 - t0
+            spectral_total += t2 - t1
+            minutes += decoded.duration_s / 60
+    print(
+        f"\ncost over {len(paths)} tracks x {repeats} ({minutes / repeats:.1f} min of audio), "
+        f"{platform.processor() or platform.machine()}:"
+    )
+    print(f"  decode + fingerprint:            {base / minutes * 1000:7.1f} ms per minute of audio")
+    print(
+        f"  decode + fingerprint + spectral: {spectral_total / minutes * 1000:7.1f} ms per minute of audio"
+    )
+    print(f"  extra: {100 * (spectral_total / base - 1):.1f}%")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("step", choices=("build", "evaluate", "ship", "cost", "all"))
+    parser.add_argument("--feature-set", default="invariant", choices=spectral.FEATURE_SETS)
+    parser.add_argument("--l2", type=float, default=10.0)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    if args.step in ("build", "all"):
+        build(args.workers)
+    if args.step == "evaluate":
+        evaluate(l2=args.l2)
+    if args.step in ("ship", "all"):
+        if args.step == "all":
+            evaluate(l2=args.l2)
+        ship(args.feature_set, args.l2)
+    if args.step in ("cost", "all"):
+        cost()
+
+
+if __name__ == "__main__":
+    main()

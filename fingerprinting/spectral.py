@@ -1,0 +1,488 @@
+"""Upsampling artifacts in the averaged high-resolution spectrum: the fakeprint and its features (pure numpy).
+
+The mechanism (Afchar et al., ISMIR 2025, "A Fourier Explanation of AI-music Artifacts";
+the method is under patent application by its authors, so this detector is pluggable and
+can be switched off): a transposed convolution of stride ``s`` is zero insertion followed
+by a convolution, so the non-zero mean of its input (left by biases and activations)
+becomes a signal of period ``s`` samples, i.e. spectral lines at multiples of the layer's
+input rate. A stack of such layers at output rate ``r`` leaves lines at multiples of
+``r / n`` Hz (``n`` a product of the last strides), whatever the weights.
+
+What is computed here, in one streaming pass beside the fingerprint:
+
+1. :class:`SpectrumAccumulator`: mono float audio at 44.1 kHz, 16384-point Hann frames
+   (2.69 Hz bins: a line stays within one bin; combs as fine as 24000 / 512 = 47 Hz
+   are resolved), without overlap (the cost budget: 50 % overlap doubles the FFTs for
+   little gain in a 30 s average); near-silent frames skipped; the per-bin mean of the log
+   power (a geometric mean: quiet passages, where lines stand out, count as much as
+   loud ones).
+2. :func:`fakeprint`: that mean log spectrum minus its local lower envelope, over the high
+   band; the envelope at each bin is the larger of the medians of the bins 3 to 10 to its
+   left and to its right, so a line (2 bins wide with Hann) stands out by its height, while
+   the steep edge of a codec's low-pass or of a lower native rate does not (it is above
+   one side only). In dB above the floor: level independent.
+3. :func:`features`: a short vector that a linear model reads. Position-free
+   statistics (the largest narrow peaks, how many) and the comb search (is there a set of
+   lines at exact multiples of ``r / n`` for a standard rate ``r``?) generalise to
+   architectures never seen in training; the pooled fakeprint itself (the paper's
+   input) is kept as an option, and measured worse on unseen architectures
+   (docs/ai-detection.md).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from fingerprinting.evidence import MEDIUM, Evidence
+
+if TYPE_CHECKING:
+    from fingerprinting.detector_model import DetectorModel
+
+ALGORITHM_VERSION = "stemma-spectral/1"
+SAMPLE_RATE = 44100
+FFT_SIZE = 16384
+HOP = FFT_SIZE  # no overlap: half the cost of 50 %, and the mean converges as well
+BIN_HZ = SAMPLE_RATE / FFT_SIZE  # 2.69 Hz
+FULL_FRAMES = 160  # the first ~60 s: every frame; after that, one frame in SPARSE_STEP
+SPARSE_STEP = 2  # (the average has converged by then; this halves the cost of long files)
+SILENT_FRAME_DBFS = -70.0  # frames quieter than this (RMS) are skipped
+POWER_FLOOR = 1e-14  # added to every bin's power: -140 dB, below 16-bit quantisation
+BAND_HZ = (4000.0, 20000.0)  # where the fakeprint is read
+ENVELOPE_GAP_BINS = 3  # a Hann line spans +-2 bins: the envelope starts beyond it
+ENVELOPE_SPAN_BINS = 8  # bins on each side whose median is the floor there
+PEAK_MIN_DB = 3.0  # a fakeprint value above this is reported as a peak
+# Generators work at standard rates; their lines sit at multiples of rate / n.
+COMB_RATES_HZ = (16000, 22050, 24000, 32000, 44100, 48000)
+COMB_MIN_SPACING_HZ = 40.0
+COMB_MAX_SPACING_HZ = 6000.0
+COARSE_COMB_HZ = 250.0  # combs at least this wide come from a decoder's last layers
+COMB_TOLERANCE_BINS = 1  # a tooth is the largest value within +-1 bin of k * spacing
+TOP_PEAKS = (1, 2, 3, 5, 8, 13, 21)
+PEAK_COUNT_DB = (3.0, 6.0, 10.0)
+MIN_FRAMES = 16  # ~3 s of non-silent audio: less says nothing
+REPORTED_PEAKS = 12
+POOL_HZ = 100.0  # width of the pooled fakeprint cells (the paper-style features)
+
+FEATURE_SETS = ("invariant", "fakeprint", "both")
+
+
+@dataclass(frozen=True)
+class AverageSpectrum:
+    """The mean log power spectrum of a piece of audio, and how many frames went into it."""
+
+    # FFT_SIZE // 2 + 1 bins, 10 log10(power) (0 dB: a full-scale sine); NaN outside the
+    # bins the fakeprint reads (BAND_HZ plus the envelope's reach), which are not computed.
+    mean_db: np.ndarray = field(repr=False)
+    frames: int
+    sample_rate: int = SAMPLE_RATE
+    fft_size: int = FFT_SIZE
+
+    @property
+    def bin_hz(self) -> float:
+        return self.sample_rate / self.fft_size
+
+    @property
+    def duration_s(self) -> float:
+        """Audio analysed (silent and skipped frames not counted)."""
+        return self.frames * self.fft_size / self.sample_rate
+
+
+class SpectrumAccumulator:
+    """A streaming consumer: ``feed`` mono float32 chunks (int16 is scaled), ``finish`` once.
+
+    Frames are cut from the stream exactly as from the whole signal, so feeding in
+    chunks of any size gives the same result as :func:`average_spectrum` on all of it.
+    ``finish`` is idempotent (like :class:`fingerprinting.chromaprint.Fingerprinter`).
+    """
+
+    def __init__(
+        self, sample_rate: int = SAMPLE_RATE, fft_size: int = FFT_SIZE, hop: int | None = None
+    ) -> None:
+        self.sample_rate = sample_rate
+        self.fft_size = fft_size
+        self.hop = hop or fft_size
+        self._window = _hann(fft_size)
+        # Power of a full-scale sine through this window and FFT: 0 dB means full scale.
+        self._scale = 4.0 / float(self._window.sum()) ** 2
+        # Only the bins the fakeprint reads are analysed (the log is most of the cost).
+        bin_hz = sample_rate / fft_size
+        reach = ENVELOPE_GAP_BINS + ENVELOPE_SPAN_BINS
+        self._lo = max(0, math.ceil(BAND_HZ[0] / bin_hz) - reach)
+        self._hi = min(fft_size // 2, math.floor(BAND_HZ[1] / bin_hz) + reach) + 1
+        self._pending: list[np.ndarray] = []
+        self._pending_len = 0
+        self._sum_db = np.zeros(fft_size // 2 + 1, dtype=np.float64)
+        self._frames = 0
+        self._cut = 0  # frames cut from the stream so far, analysed or not
+        self._silent_ms = float(10 ** (SILENT_FRAME_DBFS / 10))
+        self._result: AverageSpectrum | None = None
+
+    def feed(self, samples: np.ndarray) -> None:
+        if self._result is not None:
+            raise RuntimeError("this SpectrumAccumulator is finished")
+        data = np.asarray(samples).reshape(-1)
+        if data.dtype == np.int16:
+            data = data.astype(np.float32) / 32768.0
+        elif data.dtype != np.float32:
+            data = data.astype(np.float32)
+        if not data.size:
+            return
+        self._pending.append(data)
+        self._pending_len += data.size
+        # Batches of frames: one FFT call per ~3 s of audio keeps numpy's overhead low.
+        if self._pending_len >= self.fft_size + 8 * self.hop:
+            self._drain()
+
+    def _drain(self) -> None:
+        if self._pending_len < self.fft_size:
+            return
+        buffer = np.concatenate(self._pending) if len(self._pending) > 1 else self._pending[0]
+        count = 1 + (len(buffer) - self.fft_size) // self.hop
+        frames = np.lib.stride_tricks.sliding_window_view(buffer, self.fft_size)[:: self.hop][
+            :count
+        ]
+        index = np.arange(self._cut, self._cut + count)
+        keep = (index < FULL_FRAMES) | ((index - FULL_FRAMES) % SPARSE_STEP == 0)
+        self._cut += count
+        self._add(frames[keep] if not keep.all() else frames)
+        rest = buffer[count * self.hop :]
+        self._pending = [rest] if rest.size else []
+        self._pending_len = rest.size
+
+    def _add(self, frames: np.ndarray) -> None:
+        mean_square = np.einsum("ij,ij->i", frames, frames) / self.fft_size
+        loud = frames[mean_square >= self._silent_ms]
+        if not len(loud):
+            return
+        spectra = np.fft.rfft(loud * self._window, axis=1)[:, self._lo : self._hi]
+        power = np.square(spectra.real)
+        power += np.square(spectra.imag)
+        power *= self._scale
+        power += POWER_FLOOR
+        np.log10(power, out=power)
+        self._sum_db[self._lo : self._hi] += 10.0 * power.sum(axis=0)
+        self._frames += len(loud)
+
+    def finish(self) -> AverageSpectrum:
+        if self._result is None:
+            self._drain()
+            self._pending, self._pending_len = [], 0
+            mean = self._sum_db / self._frames if self._frames else self._sum_db.copy()
+            mean[: self._lo] = np.nan  # not analysed
+            mean[self._hi :] = np.nan
+            self._result = AverageSpectrum(
+                mean.astype(np.float32), self._frames, self.sample_rate, self.fft_size
+            )
+        return self._result
+
+
+@lru_cache(maxsize=4)
+def _hann(size: int) -> np.ndarray:
+    window = np.hanning(size + 1)[:-1].astype(np.float32)  # periodic Hann
+    window.setflags(write=False)
+    return window
+
+
+def average_spectrum(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> AverageSpectrum:
+    """One-shot :class:`SpectrumAccumulator` over mono samples (float in [-1, 1], or int16)."""
+    accumulator = SpectrumAccumulator(sample_rate)
+    accumulator.feed(samples)
+    return accumulator.finish()
+
+
+@dataclass(frozen=True)
+class Fakeprint:
+    """Mean log spectrum minus its local lower envelope, in dB, over ``band_hz``."""
+
+    freqs_hz: np.ndarray = field(repr=False)
+    values_db: np.ndarray = field(repr=False)
+    bin_hz: float
+    first_bin: int  # index of freqs_hz[0] in the full spectrum
+
+
+def fakeprint(spectrum: AverageSpectrum, band_hz: tuple[float, float] = BAND_HZ) -> Fakeprint:
+    """The fakeprint over ``band_hz`` (clipped to what the spectrum has)."""
+    mean_db = spectrum.mean_db.astype(np.float64)
+    bin_hz = spectrum.bin_hz
+    gap, span = ENVELOPE_GAP_BINS, ENVELOPE_SPAN_BINS
+    reach = gap + span - 1
+    lo = max(reach, math.ceil(band_hz[0] / bin_hz))
+    hi = min(len(mean_db) - 1 - reach, math.floor(band_hz[1] / bin_hz))
+    windows = np.lib.stride_tricks.sliding_window_view(mean_db, span)
+    # windows[j] covers bins j .. j + span - 1.
+    left = np.median(windows[lo - reach : hi - reach + 1], axis=1)
+    right = np.median(windows[lo + gap : hi + gap + 1], axis=1)
+    values = mean_db[lo : hi + 1] - np.maximum(left, right)
+    freqs = np.arange(lo, hi + 1) * bin_hz
+    return Fakeprint(freqs, values, bin_hz, lo)
+
+
+def peaks(print_: Fakeprint, min_db: float = PEAK_MIN_DB) -> list[tuple[float, float]]:
+    """Local maxima (over +-2 bins) above ``min_db``: ``(frequency_hz, height_db)``, highest first."""
+    v = print_.values_db
+    if len(v) < 5:
+        return []
+    padded = np.pad(v, 2, constant_values=-np.inf)
+    neighbours = np.lib.stride_tricks.sliding_window_view(padded, 5).max(axis=1)
+    is_peak = (v >= neighbours) & (v >= min_db)
+    order = np.argsort(-v[is_peak], kind="stable")
+    return [(float(print_.freqs_hz[is_peak][i]), float(v[is_peak][i])) for i in order]
+
+
+@dataclass(frozen=True)
+class Comb:
+    """The best set of lines at exact multiples of ``rate_hz / divisor``."""
+
+    rate_hz: int
+    divisor: int
+    spacing_hz: float
+    teeth: int  # multiples of the spacing inside the band
+    contrast_db: float  # mean tooth height minus mean height half-way between teeth
+    z: float  # contrast in units of its noise (spread of the fakeprint * sqrt(2 / teeth))
+    hit_fraction: float  # teeth higher than PEAK_MIN_DB
+
+
+@dataclass(frozen=True)
+class _Candidates:
+    """Every candidate comb over one band, flattened for vectorised means."""
+
+    meta: list[tuple[int, int, float]]  # (rate, divisor, spacing)
+    teeth: np.ndarray  # tooth bins of every candidate, concatenated (relative to the band)
+    teeth_start: np.ndarray  # where each candidate's teeth start in ``teeth``
+    teeth_count: np.ndarray
+    mids: np.ndarray  # bins half-way between teeth, concatenated
+    mids_start: np.ndarray
+    mids_count: np.ndarray
+
+
+@lru_cache(maxsize=8)
+def _comb_candidates(first_bin: int, last_bin: int, bin_hz: float) -> _Candidates:
+    seen: set[float] = set()
+    meta: list[tuple[int, int, float]] = []
+    teeth: list[np.ndarray] = []
+    mids: list[np.ndarray] = []
+    lo_hz, hi_hz = first_bin * bin_hz, last_bin * bin_hz
+    n = last_bin - first_bin + 1
+    for rate in COMB_RATES_HZ:
+        for divisor in range(2, int(rate / COMB_MIN_SPACING_HZ) + 1):
+            spacing = rate / divisor
+            if spacing > COMB_MAX_SPACING_HZ or round(spacing, 2) in seen:
+                continue
+            seen.add(round(spacing, 2))
+            k = np.arange(math.ceil(lo_hz / spacing), math.floor(hi_hz / spacing) + 1)
+            k_mid = k[(k + 0.5) * spacing <= hi_hz]
+            if len(k) < 2 or len(k_mid) < 1:
+                continue
+            meta.append((rate, divisor, spacing))
+            teeth.append(np.rint(k * spacing / bin_hz).astype(np.int64) - first_bin)
+            mids.append(np.rint((k_mid + 0.5) * spacing / bin_hz).astype(np.int64) - first_bin)
+    teeth_count = np.array([len(t) for t in teeth])
+    mids_count = np.array([len(m) for m in mids])
+    return _Candidates(
+        meta,
+        np.clip(np.concatenate(teeth), 0, n - 1),
+        np.concatenate([[0], np.cumsum(teeth_count)[:-1]]),
+        teeth_count,
+        np.clip(np.concatenate(mids), 0, n - 1),
+        np.concatenate([[0], np.cumsum(mids_count)[:-1]]),
+        mids_count,
+    )
+
+
+def combs(
+    print_: Fakeprint,
+    best: int = 3,
+    min_spacing_hz: float = 0.0,
+    max_spacing_hz: float = math.inf,
+) -> list[Comb]:
+    """The ``best`` candidate combs by z, each from a different spacing family."""
+    v = np.clip(print_.values_db, 0.0, None)
+    n = len(v)
+    if n < 64:
+        return []
+    padded = np.pad(v, COMB_TOLERANCE_BINS)
+    local_max = np.lib.stride_tricks.sliding_window_view(padded, 2 * COMB_TOLERANCE_BINS + 1).max(
+        axis=1
+    )
+    # The noise of a difference of two means of K values: std * sqrt(2 / K). The plain
+    # standard deviation (not a robust one): a spectrum full of musical peaks must not
+    # make every candidate look significant.
+    spread = max(float(local_max.std()), 0.3)
+    c = _comb_candidates(print_.first_bin, print_.first_bin + n - 1, print_.bin_hz)
+    tooth_heights = local_max[c.teeth]
+    tooth_mean = np.add.reduceat(tooth_heights, c.teeth_start) / c.teeth_count
+    mid_mean = np.add.reduceat(local_max[c.mids], c.mids_start) / c.mids_count
+    hits = np.add.reduceat((tooth_heights > PEAK_MIN_DB).astype(np.float64), c.teeth_start)
+    contrast = tooth_mean - mid_mean
+    z = contrast * np.sqrt(c.teeth_count / 2.0) / spread
+    spacing_hz = np.array([m[2] for m in c.meta])
+    z = np.where((spacing_hz >= min_spacing_hz) & (spacing_hz < max_spacing_hz), z, -np.inf)
+    chosen: list[Comb] = []
+    for i in np.argsort(-z, kind="stable")[:200]:
+        if not np.isfinite(z[i]):
+            break
+        rate, divisor, spacing = c.meta[i]
+        # A comb at spacing d also scores at d/2, d/3, 2d...: keep one per family.
+        if any(_related(spacing, other.spacing_hz) for other in chosen):
+            continue
+        chosen.append(
+            Comb(
+                rate,
+                divisor,
+                spacing,
+                int(c.teeth_count[i]),
+                float(contrast[i]),
+                float(z[i]),
+                float(hits[i] / c.teeth_count[i]),
+            )
+        )
+        if len(chosen) == best:
+            break
+    return chosen
+
+
+def _sharp_heights(print_: Fakeprint) -> np.ndarray:
+    """Each local maximum's height above the higher of the values 2 bins away.
+
+    A steady line (a decoder's) has all its energy within +-1 bin with a Hann window; a
+    musical partial, whose pitch moves, spills into the next bins and counts less.
+    """
+    v = print_.values_db
+    if len(v) < 5:
+        return np.zeros(0)
+    padded = np.pad(v, 2, constant_values=-np.inf)
+    neighbours = np.lib.stride_tricks.sliding_window_view(padded, 5).max(axis=1)
+    is_peak = (v >= neighbours) & (v > 0)
+    index = np.nonzero(is_peak)[0]
+    side = np.maximum(padded[index], padded[index + 4])  # v[i - 2], v[i + 2]
+    return np.clip(v[index] - np.maximum(side, 0.0), 0.0, None)
+
+
+def _related(a: float, b: float) -> bool:
+    ratio = max(a, b) / min(a, b)
+    return abs(ratio - round(ratio)) < 0.01
+
+
+def _pooled(print_: Fakeprint, band_hz: tuple[float, float] = BAND_HZ) -> np.ndarray:
+    """The fakeprint max-pooled into POOL_HZ cells over the whole band (zeros where absent)."""
+    cells = round((band_hz[1] - band_hz[0]) / POOL_HZ)
+    out = np.zeros(cells, dtype=np.float64)
+    index = ((print_.freqs_hz - band_hz[0]) // POOL_HZ).astype(np.int64)
+    keep = (index >= 0) & (index < cells)
+    np.maximum.at(out, index[keep], np.clip(print_.values_db[keep], 0.0, None))
+    return out / 10.0
+
+
+def feature_names(feature_set: str = "invariant") -> list[str]:
+    if feature_set not in FEATURE_SETS:
+        raise ValueError(f"unknown feature set {feature_set!r}; expected one of {FEATURE_SETS}")
+    names: list[str] = []
+    if feature_set in ("invariant", "both"):
+        names += [f"peak_top{k}_db" for k in TOP_PEAKS]
+        names += [f"peaks_over_{int(t)}db" for t in PEAK_COUNT_DB]
+        names += ["coarse1_z", "coarse1_contrast_db", "coarse1_hits", "coarse2_z"]
+        names += ["fine1_z", "fine1_contrast_db"]
+    if feature_set in ("fakeprint", "both"):
+        cells = round((BAND_HZ[1] - BAND_HZ[0]) / POOL_HZ)
+        names += [f"fp_{int(BAND_HZ[0] + i * POOL_HZ)}hz" for i in range(cells)]
+    return names
+
+
+def features(
+    spectrum: AverageSpectrum, feature_set: str = "invariant"
+) -> tuple[np.ndarray, Fakeprint, list[Comb]]:
+    """The model's input vector (see :func:`feature_names`), the fakeprint and its combs."""
+    feature_names(feature_set)  # validates the name
+    print_ = fakeprint(spectrum)
+    # Coarse combs (the last layers: spacing >= 250 Hz) and fine ones are kept apart:
+    # music has fine combs of its own (the partials of a steady low note).
+    coarse = combs(print_, 2, min_spacing_hz=COARSE_COMB_HZ)
+    fine = combs(print_, 1, max_spacing_hz=COARSE_COMB_HZ)
+    found = sorted(coarse + fine, key=lambda c: -c.z)
+    parts: list[np.ndarray] = []
+    if feature_set in ("invariant", "both"):
+        heights = np.sort(_sharp_heights(print_))[::-1]
+        heights = heights if len(heights) else np.zeros(1)
+        top = [heights[k - 1] if len(heights) >= k else 0.0 for k in TOP_PEAKS]
+        counts = [math.log1p(float((heights > t).sum())) for t in PEAK_COUNT_DB]
+        none = Comb(0, 0, 0.0, 0, 0.0, 0.0, 0.0)
+        c = [*coarse, none, none][:2]
+        f = [*fine, none][0]
+        comb = [
+            math.log1p(max(c[0].z, 0.0)),
+            c[0].contrast_db / 10.0,
+            c[0].hit_fraction,
+            math.log1p(max(c[1].z, 0.0)),
+            math.log1p(max(f.z, 0.0)),
+            f.contrast_db / 10.0,
+        ]
+        parts.append(np.array([*(np.array(top) / 10.0), *counts, *comb], dtype=np.float64))
+    if feature_set in ("fakeprint", "both"):
+        parts.append(_pooled(print_))
+    return np.concatenate(parts), print_, found
+
+
+def spectral_evidence(
+    spectrum: AverageSpectrum | None,
+    model: DetectorModel | None,
+    *,
+    enabled: bool = True,
+) -> list[Evidence]:
+    """One MEDIUM evidence scored by ``model``, or none when disabled or too short.
+
+    The score is the model's probability of upsampling artifacts; it is returned below
+    one half too (the reviewer sees that the analysis ran and found nothing).
+    """
+    if not enabled or spectrum is None or model is None or spectrum.frames < MIN_FRAMES:
+        return []
+    vector, print_, found = features(spectrum, model.feature_set)
+    probability = float(model.probability(vector))
+    top = peaks(print_)[:REPORTED_PEAKS]
+    comb = found[0] if found else None
+    if probability >= 0.5:
+        lines = ", ".join(f"{f:.0f}" for f, _ in sorted(top[:6])) or "none"
+        detail = f"narrow spectral peaks at {lines} Hz"
+        if comb is not None:
+            detail += f", a comb every {comb.spacing_hz:.1f} Hz ({comb.rate_hz} / {comb.divisor})"
+        detail += (
+            f": the trace of a neural decoder's upsampling (transposed convolutions); "
+            f"p = {probability:.2f}"
+        )
+    else:
+        detail = f"no upsampling artifacts found in the spectrum (p = {probability:.2f})"
+    return [
+        Evidence(
+            "spectral",
+            round(probability, 4),
+            MEDIUM,
+            detail,
+            algorithm=model.algorithm,
+            data={
+                "probability": round(probability, 4),
+                "model": model.id,
+                "band_hz": [
+                    round(float(print_.freqs_hz[0]), 1),
+                    round(float(print_.freqs_hz[-1]), 1),
+                ]
+                if len(print_.freqs_hz)
+                else [],
+                "peaks_hz": [round(f, 1) for f, _ in top],
+                "peaks_db": [round(h, 1) for _, h in top],
+                "comb": None
+                if comb is None
+                else {
+                    "spacing_hz": round(comb.spacing_hz, 3),
+                    "rate_hz": comb.rate_hz,
+                    "divisor": comb.divisor,
+                    "teeth": comb.teeth,
+                    "contrast_db": round(comb.contrast_db, 2),
+                },
+                "analysed_s": round(spectrum.duration_s, 1),
+            },
+        )
+    ]

@@ -1,0 +1,231 @@
+"""The spectral analysis of upsampling artifacts: the averaged spectrum, the fakeprint, the evidence."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fingerprinting import audio, detector_model, evidence, simulate, spectral, synth
+
+RATE = spectral.SAMPLE_RATE
+DURATION_S = 12.0
+
+
+@pytest.fixture(scope="module")
+def clean() -> np.ndarray:
+    """Synthetic music, mono, with nothing a decoder would leave."""
+    return synth.music(5, DURATION_S).mean(axis=1)
+
+
+@pytest.fixture(scope="module")
+def with_artifacts(clean: np.ndarray) -> np.ndarray:
+    """The same music as EnCodec-24k's last layers would output it (strides 8, 5, 4, 2)."""
+    return simulate.simulate(
+        clean,
+        RATE,
+        simulate.ARCHITECTURES["encodec-24k"],
+        level_db=-30.0,  # the shipped model is calibrated strict: weaker needs longer audio
+        output_rate=RATE,
+        rng=np.random.default_rng(3),
+    )
+
+
+@pytest.fixture(scope="module")
+def model() -> detector_model.DetectorModel:
+    return detector_model.load(detector_model.DEFAULT_MODEL_PATH)
+
+
+def lines(freqs_hz: list[float], level_db: float = -50.0, seconds: float = 6.0) -> np.ndarray:
+    """White noise at -30 dBFS plus steady sines at ``level_db`` (peak) each."""
+    rng = np.random.default_rng(0)
+    t = np.arange(int(seconds * RATE)) / RATE
+    signal = rng.normal(0, 10 ** (-30 / 20), len(t))
+    for f in freqs_hz:
+        signal += 10 ** (level_db / 20) * np.sin(2 * np.pi * f * t)
+    return signal.astype(np.float32)
+
+
+def test_streaming_equals_one_shot(with_artifacts: np.ndarray) -> None:
+    # Given chunks of awkward sizes, as a decoder delivers them
+    accumulator = spectral.SpectrumAccumulator()
+    sizes = np.random.default_rng(1).integers(1, 20000, 200)
+    edges = np.concatenate([[0], np.cumsum(sizes)])
+    for start, end in itertools.pairwise(edges):
+        accumulator.feed(with_artifacts[start:end])
+    accumulator.feed(with_artifacts[edges[-1] :])
+    # When finished, then it is the one-shot result, and finishing again changes nothing
+    streamed = accumulator.finish()
+    whole = spectral.average_spectrum(with_artifacts)
+    frames = 1 + (len(with_artifacts) - spectral.FFT_SIZE) // spectral.HOP
+    assert streamed.frames == whole.frames == frames
+    np.testing.assert_allclose(streamed.mean_db, whole.mean_db, atol=1e-3)
+    assert accumulator.finish() is streamed
+    with pytest.raises(RuntimeError):
+        accumulator.feed(with_artifacts[:10])
+
+
+def test_int16_is_scaled_like_float() -> None:
+    signal = lines([6000.0], level_db=-20.0, seconds=3.0)
+    as_int16 = np.round(signal * 32768).astype(np.int16)
+    a = spectral.average_spectrum(signal)
+    b = spectral.average_spectrum(as_int16)
+    peak = round(6000 / spectral.BIN_HZ)
+    assert abs(float(a.mean_db[peak] - b.mean_db[peak])) < 0.1
+    # A -20 dBFS sine reads about -20 dB in its bin (Hann scalloping costs under 1.5 dB).
+    assert -21.5 < float(a.mean_db[peak]) < -19.5
+
+
+def test_silent_frames_are_skipped() -> None:
+    signal = np.concatenate([np.zeros(10 * spectral.FFT_SIZE, np.float32), lines([], seconds=3)])
+    spectrum = spectral.average_spectrum(signal)
+    assert spectrum.frames == 1 + (3 * RATE - spectral.FFT_SIZE) // spectral.HOP
+    assert spectral.average_spectrum(np.zeros(RATE * 5, np.float32)).frames == 0
+
+
+def test_decode_feeds_hires_consumers_in_the_same_pass(tmp_path: Path) -> None:
+    # Given a 48 kHz FLAC with lines at 9 and 15 kHz (above Chromaprint's 5.5 kHz band)
+    path = tmp_path / "lines.flac"
+    signal = simulate.resample(lines([9000.0, 15000.0], level_db=-30.0), RATE, 48000)
+    synth.write(path, signal, 48000, "flac")
+    accumulator = spectral.SpectrumAccumulator()
+    fed: list[np.ndarray] = []
+
+    class Collect:
+        def feed(self, samples: np.ndarray) -> None:
+            fed.append(samples.copy())
+
+        def finish(self) -> None:
+            return None
+
+    # When decoded for fingerprinting with the spectral consumer riding along
+    decoded = audio.decode(path, hires_consumers=(accumulator, Collect()))
+    # Then the int16 output is unchanged and the hires consumer got float32 at 44.1 kHz
+    assert decoded.sample_rate == audio.SAMPLE_RATE
+    hires = np.concatenate(fed)
+    assert hires.dtype == np.float32
+    assert abs(len(hires) / RATE - decoded.duration_s) < 0.05
+    found = [f for f, _ in spectral.peaks(spectral.fakeprint(accumulator.finish()), 10.0)]
+    assert any(abs(f - 9000) < 3 for f in found) and any(abs(f - 15000) < 3 for f in found)
+    np.testing.assert_allclose(
+        accumulator.finish().mean_db, spectral.average_spectrum(hires).mean_db, atol=1e-3
+    )
+
+
+def test_decode_without_hires_consumers_is_unchanged(tmp_path: Path) -> None:
+    path = tmp_path / "m.wav"
+    synth.write(path, synth.music(2, 4.0), RATE, "wav")
+    plain = audio.decode(path)
+    both = audio.decode(path, hires_consumers=(spectral.SpectrumAccumulator(),))
+    np.testing.assert_array_equal(plain.samples, both.samples)
+
+
+def test_fakeprint_shows_lines_not_a_lowpass_edge() -> None:
+    # Given noise low-passed at 12 kHz (a 24 kHz native rate) with lines at 6 and 9 kHz
+    signal = simulate.resample(simulate.resample(lines([6000.0, 9000.0]), RATE, 24000), 24000, RATE)
+    print_ = spectral.fakeprint(spectral.average_spectrum(signal))
+    found = spectral.peaks(print_, 6.0)
+    # Then the lines are peaks, and the steep edge at 12 kHz is not
+    assert sorted(round(f / 100) * 100 for f, _ in found) == [6000, 9000]
+    assert all(h > 10 for _, h in found)
+    edge = (print_.freqs_hz > 11500) & (print_.freqs_hz < 12500)
+    assert float(print_.values_db[edge].max()) < 6.0  # the noise of a 12 s average
+
+
+def test_comb_names_the_rate_and_divisor() -> None:
+    # Lines at multiples of 24000 / 8 = 3000 Hz, from 6 to 18 kHz
+    print_ = spectral.fakeprint(spectral.average_spectrum(lines([3000.0 * k for k in range(2, 7)])))
+    best = spectral.combs(print_)[0]
+    assert math.isclose(best.spacing_hz, 3000.0)
+    assert best.rate_hz / best.divisor == 3000.0
+    assert best.hit_fraction == 1.0
+
+
+def test_simulated_decoder_leaves_its_lines(clean: np.ndarray, with_artifacts: np.ndarray) -> None:
+    # The strides (8, 5, 4, 2) at 24 kHz put lines at multiples of 3 kHz (and finer)
+    artificial = spectral.fakeprint(spectral.average_spectrum(with_artifacts))
+    natural = spectral.fakeprint(spectral.average_spectrum(clean))
+    strong = [f for f, _ in spectral.peaks(artificial, 10.0)]
+
+    def on_grid(f: float, spacing: float) -> bool:
+        return abs(f / spacing - round(f / spacing)) * spacing < 3.0
+
+    # Every strong line sits on a multiple of 24000 / (8 * 5 * 4 * 2) = 75 Hz, and at
+    # least two on multiples of 24000 / (4 * 2) = 3 kHz.
+    assert strong and all(on_grid(f, 75.0) for f in strong)
+    assert sum(on_grid(f, 3000.0) for f in strong) >= 2
+    assert not spectral.peaks(natural, 10.0)
+    best = spectral.combs(artificial)[0]
+    assert best.spacing_hz == 75.0 and best.z > 3 * spectral.combs(natural)[0].z
+
+
+def test_evidence_scores_artifacts_high_and_clean_music_low(
+    clean: np.ndarray, with_artifacts: np.ndarray, model: detector_model.DetectorModel
+) -> None:
+    [ai] = spectral.spectral_evidence(spectral.average_spectrum(with_artifacts), model)
+    [human] = spectral.spectral_evidence(spectral.average_spectrum(clean), model)
+    assert ai.source == human.source == "spectral"
+    assert ai.strength == human.strength == evidence.MEDIUM
+    assert ai.score >= 0.5 > human.score
+    assert ai.algorithm == f"stemma-spectral/1+{model.id}"
+    assert "Hz" in ai.detail and "no upsampling artifacts" in human.detail
+    # The highest peak, and the comb, sit on multiples of 24000 / 320 = 75 Hz.
+    top = ai.data["peaks_hz"][0]
+    assert abs(top / 75.0 - round(top / 75.0)) * 75.0 < 3.0
+    assert (
+        ai.data["comb"]["spacing_hz"] == 75.0
+        and ai.data["comb"]["rate_hz"] / ai.data["comb"]["divisor"] == 75.0
+    )
+    assert ai.data["model"] == model.id
+
+
+def test_medium_spectral_evidence_alone_is_never_detected_ai(
+    with_artifacts: np.ndarray, model: detector_model.DetectorModel
+) -> None:
+    found = spectral.spectral_evidence(spectral.average_spectrum(with_artifacts), model)
+    assert evidence.assess(found, declared=None).assessment == evidence.POSSIBLE_AI
+
+
+def test_switched_off_or_too_short_gives_no_evidence(
+    with_artifacts: np.ndarray, model: detector_model.DetectorModel
+) -> None:
+    spectrum = spectral.average_spectrum(with_artifacts)
+    assert spectral.spectral_evidence(spectrum, model, enabled=False) == []
+    assert spectral.spectral_evidence(None, model) == []
+    short = spectral.average_spectrum(with_artifacts[: 2 * RATE])
+    assert short.frames < spectral.MIN_FRAMES
+    assert spectral.spectral_evidence(short, model) == []
+
+
+def test_simulator_keeps_rate_and_length(clean: np.ndarray) -> None:
+    arch = simulate.ARCHITECTURES["s222-48k"]
+    out = simulate.simulate(
+        clean, RATE, arch, level_db=-40, output_rate=48000, rng=np.random.default_rng(0)
+    )
+    assert out.dtype == np.float32
+    assert abs(len(out) / 48000 - DURATION_S) < 0.01
+    assert float(np.max(np.abs(out))) <= 1.0
+    assert arch.line_spacings_hz() == [24000.0, 12000.0, 6000.0]
+    assert not set(a.name for a in simulate.TRAINING) & set(a.name for a in simulate.HELD_OUT)
+
+
+def test_hires_at_the_source_rate_skips_the_resampler(tmp_path: Path) -> None:
+    # A 44.1 kHz stereo WAV is averaged to mono directly (no second resampler): same samples.
+    stereo = synth.music(4, 4.0)
+    path = tmp_path / "s.wav"
+    synth.write(path, stereo, RATE, "wav")
+    fed: list[np.ndarray] = []
+
+    class Collect:
+        def feed(self, samples: np.ndarray) -> None:
+            fed.append(samples.copy())
+
+        def finish(self) -> None:
+            return None
+
+    audio.decode(path, hires_consumers=(Collect(),))
+    quantised = np.round(np.clip(stereo, -1, 1) * 32767) / 32768
+    np.testing.assert_allclose(np.concatenate(fed), quantised.mean(axis=1), atol=1e-4)
