@@ -30,6 +30,7 @@ def _match(match: CheckMatch) -> dict[str, Any]:
     recording = match.recording
     # Only a matched recording's public facts: never another organisation's private data.
     return {
+        "id": match.pk,  # what a dispute of this match names
         "recording": {
             "id": recording.pk,
             "title": recording.title,

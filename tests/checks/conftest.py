@@ -114,6 +114,9 @@ def _checks_world(db: Any, settings: Any, tmp_path: Path) -> None:
     policy_services.install_default_policy()
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.STEMMA_TEST_CHECK_DELAY_S = 0
+    # These tests are about the checks' flow; the spectral source has its own tests
+    # (test_ai_evidence_sources.py turns it back on).
+    settings.STEMMA_AI_DETECTOR_ENABLED = False
 
 
 # ---------------------------------------------------------------- HTTP helpers

@@ -45,7 +45,10 @@ def test_a_generator_named_in_the_tags_is_a_weak_hint_never_an_accusation(
     assert origin["assessment"] == "possible_ai"  # one weak source alone never says "AI"
 
 
-def test_the_spectral_analysis_runs_in_the_same_pass_and_reports(make_org, tmp_path, committed):
+def test_the_spectral_analysis_runs_in_the_same_pass_and_reports(
+    make_org, tmp_path, committed, settings
+):
+    settings.STEMMA_AI_DETECTOR_ENABLED = True
     origin = _evidence(make_org, _mp3(tmp_path, encoder=None), committed)
 
     spectral = [e for e in origin["evidence"] if e["source"] == "spectral"]

@@ -221,6 +221,7 @@ def test_the_verdict_shows_only_public_facts_of_a_matched_recording(which, match
         "bit_error_rate",
         "speed_factor",
         "algorithm",
+        "id",
     }
     assert set(match["recording"]) == {
         "id",
