@@ -679,7 +679,7 @@ def _declared_duration_s(header: _Header, container_name: str, stream: Any) -> f
 
 def _mono_s16(frame: av.AudioFrame) -> np.ndarray:
     """A packed mono s16 frame's samples, without to_ndarray()'s copies."""
-    return np.frombuffer(frame.planes[0], dtype=np.int16, count=frame.samples)
+    return np.frombuffer(memoryview(frame.planes[0]), dtype=np.int16, count=frame.samples)
 
 
 def _levels_dbfs(samples: np.ndarray) -> tuple[float, float]:
