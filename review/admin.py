@@ -202,8 +202,27 @@ def _badge(kind: str, value: str, text: str) -> str:
     return format_html('<span class="rv-badge rv-{}-{}">{}</span>', kind, value, text)
 
 
+class ReviewersOnly:
+    """Reviewers (or viewers) see; nothing is added, changed or deleted behind the services."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return selectors.may_view_queue(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return selectors.may_view_queue(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(ReviewItem)
-class ReviewItemAdmin(admin.ModelAdmin):
+class ReviewItemAdmin(ReviewersOnly, admin.ModelAdmin):
     list_display = [
         "item_link",
         "priority_badge",
@@ -232,23 +251,6 @@ class ReviewItemAdmin(admin.ModelAdmin):
     list_per_page = 50
     actions = None
     change_list_template = "admin/review/reviewitem/change_list.html"
-
-    # Reviewers (or viewers) only; nothing is added, changed or deleted behind the services.
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return selectors.may_view_queue(request.user)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return selectors.may_view_queue(request.user)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ReviewItem]:
         return (
@@ -431,7 +433,7 @@ class ReviewItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(Dispute)
-class DisputeAdmin(admin.ModelAdmin):
+class DisputeAdmin(ReviewersOnly, admin.ModelAdmin):
     list_display = ["id", "organization", "subject", "target", "state", "created_at", "review"]
     list_filter = ["state", "subject", "organization"]
     search_fields = ["reason"]
@@ -449,21 +451,6 @@ class DisputeAdmin(admin.ModelAdmin):
         "resolved_at",
         "review",
     )
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return selectors.may_view_queue(request.user)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return selectors.may_view_queue(request.user)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description="about")
     def target(self, dispute: Dispute) -> str:
