@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -118,3 +119,30 @@ class IsOrganizationMember(permissions.BasePermission):
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
         return bool(user and user.is_authenticated and getattr(user, "organization_id", None))
+
+
+def validated(serializer_class: type, data: Any, *, partial: bool = False) -> dict[str, Any]:
+    """The body checked by a (shape-only) serializer; a 400 naming the fields otherwise."""
+    serializer = serializer_class(data=data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def organization_of(request: Request) -> Any:
+    """The caller's organisation (IsOrganizationMember guarantees there is one)."""
+    org = getattr(request.user, "organization", None)
+    assert org is not None
+    return org
+
+
+def json_object(value: str) -> dict[str, Any]:
+    """A multipart part holding a JSON object (the ``metadata`` beside an audio file)."""
+    try:
+        data = json.loads(value)
+    except ValueError:
+        raise exceptions.ValidationError(
+            "metadata is not valid JSON", code="METADATA_INVALID"
+        ) from None
+    if not isinstance(data, dict):
+        raise exceptions.ValidationError("metadata is a JSON object", code="METADATA_INVALID")
+    return data

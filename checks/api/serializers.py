@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rest_framework import serializers
 
+from common.api import json_object
 from registry.models import Recording
 
 
@@ -37,15 +37,7 @@ class CheckIn(serializers.Serializer):
     metadata = serializers.CharField(required=False, help_text="CheckMetadataIn as JSON")
 
     def validate_metadata(self, value: str) -> dict[str, Any]:
-        try:
-            data = json.loads(value)
-        except ValueError:
-            raise serializers.ValidationError(
-                "metadata is not valid JSON", code="METADATA_INVALID"
-            ) from None
-        if not isinstance(data, dict):
-            raise serializers.ValidationError("metadata is a JSON object", code="METADATA_INVALID")
-        return data
+        return json_object(value)
 
 
 class CheckAccepted(serializers.Serializer):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.parsers import JSONParser, MultiPartParser
@@ -12,23 +10,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from checks import selectors, services
-from common.api import Pagination
+from common.api import Pagination, organization_of, validated
 from registry.api.views import actor_of
-from registry.models import Organization
 
 from . import serializers as s
-
-
-def _org(request: Request) -> Organization:
-    org = request.user.organization  # type: ignore[union-attr]
-    assert org is not None  # IsOrganizationMember
-    return org
-
-
-def _valid(serializer_class: type, data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 class CheckListView(APIView):
@@ -40,8 +25,8 @@ class CheckListView(APIView):
         description="Submit audio and what the uploader declares; the verdict comes later.",
     )
     def post(self, request: Request) -> Response:
-        envelope = _valid(s.CheckIn, request.data)
-        metadata = _valid(s.CheckMetadataIn, envelope.get("metadata") or {})
+        envelope = validated(s.CheckIn, request.data)
+        metadata = validated(s.CheckMetadataIn, envelope.get("metadata") or {})
         check, _ = services.check_submit(
             actor=actor_of(request), audio=envelope["audio"], metadata=metadata
         )
@@ -53,7 +38,7 @@ class CheckListView(APIView):
         responses={200: OpenApiResponse(description="the caller's checks, newest first")}
     )
     def get(self, request: Request) -> Response:
-        org = _org(request)
+        org = organization_of(request)
         qs = selectors.checks_visible(org)
         if request.query_params.get("status"):
             qs = qs.filter(status=request.query_params["status"])
@@ -65,7 +50,7 @@ class CheckListView(APIView):
 class CheckDetailView(APIView):
     @extend_schema(responses={200: OpenApiResponse(description="the verdict (see API.md)")})
     def get(self, request: Request, pk: int) -> Response:
-        org = _org(request)
+        org = organization_of(request)
         return Response(selectors.verdict(selectors.check_for(org, pk), viewer=org))
 
 
@@ -74,12 +59,12 @@ class WebhookView(APIView):
 
     @extend_schema(responses={200: s.WebhookOut})
     def get(self, request: Request) -> Response:
-        return Response(selectors.webhook_describe(_org(request)))
+        return Response(selectors.webhook_describe(organization_of(request)))
 
     @extend_schema(request=s.WebhookIn, responses={200: s.WebhookOut})
     def put(self, request: Request) -> Response:
         """Set the URL; the first time (or with ?rotate=1) the response carries the new secret."""
-        data = _valid(s.WebhookIn, request.data)
+        data = validated(s.WebhookIn, request.data)
         body = services.webhook_configure(
             actor=actor_of(request),
             url=data["url"],

@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.api import organization_of
 from common.errors import PayloadTooLarge, ValidationError
 from registry.provenance import Actor
 
@@ -122,8 +123,7 @@ class ReleaseErnView(APIView):
         }
     )
     def get(self, request: Request, pk: int) -> HttpResponse:
-        org = request.user.organization  # type: ignore[union-attr]
-        assert org is not None  # IsOrganizationMember
+        org = organization_of(request)
         body = selectors.release_ern(org, pk)
         response = HttpResponse(body, content_type="application/xml; charset=utf-8")
         response["Content-Disposition"] = f'inline; filename="release-{pk}-ern.xml"'

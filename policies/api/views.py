@@ -11,18 +11,13 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from common.api import organization_of, validated
 from policies import selectors, services
 from policies.facts import Facts
 from policies.models import Decision, Policy, PolicyVersion
 from registry.api.views import OwnedViewSet, actor_of
 
 from . import serializers as s
-
-
-def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 class CompareIn(serializers.Serializer):
@@ -49,7 +44,9 @@ class PolicyViewSet(OwnedViewSet):
     @extend_schema(request=s.PolicyIn, responses={201: s.PolicyOut})
     def create(self, request: Request) -> Response:
         """A policy of your organisation (global if you are an operator), optionally with a first draft."""
-        policy = services.policy_create(actor=actor_of(request), **_valid(s.PolicyIn, request.data))
+        policy = services.policy_create(
+            actor=actor_of(request), **validated(s.PolicyIn, request.data)
+        )
         return self.respond(policy, status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -60,7 +57,7 @@ class PolicyViewSet(OwnedViewSet):
     def compare(self, request: Request, pk: str) -> Response:
         """The rule diff between two versions: ``?old=1&new=2``."""
         policy = self.get_object()
-        numbers = _valid(CompareIn, request.query_params)
+        numbers = validated(CompareIn, request.query_params)
         old = selectors.version_or_404(policy, numbers["old"])
         new = selectors.version_or_404(policy, numbers["new"])
         return Response(services.compare(old=old, new=new))
@@ -73,8 +70,7 @@ class PolicyVersionViewSet(viewsets.GenericViewSet):
     serializer_class = s.VersionOut
 
     def policy(self) -> Policy:
-        org = self.request.user.organization  # type: ignore[union-attr]
-        assert org is not None  # IsOrganizationMember
+        org = organization_of(self.request)
         return selectors.policy_or_404(org, self.kwargs["policy_pk"])
 
     def version(self) -> PolicyVersion:
@@ -94,7 +90,7 @@ class PolicyVersionViewSet(viewsets.GenericViewSet):
     @extend_schema(request=s.VersionIn, responses={201: s.VersionOut})
     def create(self, request: Request, policy_pk: int) -> Response:
         """A new draft version with these rules."""
-        data = _valid(s.VersionIn, request.data)
+        data = validated(s.VersionIn, request.data)
         version = services.version_create(
             actor=actor_of(request),
             policy=self.policy(),
@@ -109,7 +105,7 @@ class PolicyVersionViewSet(viewsets.GenericViewSet):
     @extend_schema(request=s.VersionIn, responses={200: s.VersionOut})
     def update(self, request: Request, policy_pk: int, number: int) -> Response:
         """Replace a draft's rules (409 POLICY_VERSION_NOT_DRAFT once published)."""
-        data = _valid(s.VersionIn, request.data)
+        data = validated(s.VersionIn, request.data)
         version = services.version_update(
             actor=actor_of(request),
             version=self.version(),
@@ -137,7 +133,7 @@ class PolicyVersionViewSet(viewsets.GenericViewSet):
     def simulate(self, request: Request, policy_pk: int, number: int) -> Response:
         """Evaluate this version against the latest past decisions' facts and list the differences."""
         version = self.version()
-        limit = _valid(s.SimulateIn, request.data)["limit"]
+        limit = validated(s.SimulateIn, request.data)["limit"]
         result = services.simulate(actor=actor_of(request), version=version, limit=limit)
         return Response(
             {
@@ -156,7 +152,7 @@ class PolicyVersionViewSet(viewsets.GenericViewSet):
     def evaluate(self, request: Request, policy_pk: int, number: int) -> Response:
         """A dry run of this version alone on the facts you send."""
         version = self.version()
-        facts = Facts.from_json(_valid(s.EvaluateIn, request.data)["facts"])
+        facts = Facts.from_json(validated(s.EvaluateIn, request.data)["facts"])
         return Response(services.evaluate_version(version=version, facts=facts).to_json())
 
 

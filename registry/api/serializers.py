@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from common.api import json_object
 from registry import identifiers
 from registry.models import (
     Contribution,
@@ -132,15 +132,7 @@ class RecordingMultipartIn(serializers.Serializer):
     audio = serializers.FileField(required=False, allow_empty_file=True)
 
     def validate_metadata(self, value: str) -> dict[str, Any]:
-        try:
-            data = json.loads(value)
-        except ValueError:
-            raise serializers.ValidationError(
-                "metadata is not valid JSON", code="METADATA_INVALID"
-            ) from None
-        if not isinstance(data, dict):
-            raise serializers.ValidationError("metadata is a JSON object", code="METADATA_INVALID")
-        return data
+        return json_object(value)
 
 
 class AudioIn(serializers.Serializer):

@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from common.api import organization_of, validated
 from common.errors import DomainError, NotFound, ValidationError
 from registry import selectors, services
 from registry.models import OwnershipConflict, Party, Recording, Release, Work
@@ -32,12 +33,6 @@ def actor_of(request: Request) -> Actor:
     return Actor.for_user(request.user)  # type: ignore[arg-type]
 
 
-def _valid(serializer_class: type, data: Any, *, partial: bool = False) -> dict[str, Any]:
-    serializer = serializer_class(data=data, partial=partial)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
 class TokenView(APIView):
     """Exchange a username and password for the user's API token."""
 
@@ -48,7 +43,7 @@ class TokenView(APIView):
 
     @extend_schema(request=s.TokenIn, responses=s.TokenOut)
     def post(self, request: Request) -> Response:
-        data = _valid(s.TokenIn, request.data)
+        data = validated(s.TokenIn, request.data)
         user = authenticate(request, username=data["username"], password=data["password"])
         if user is None or not user.is_active:
             raise DomainError(
@@ -63,8 +58,7 @@ class MeView(APIView):
 
     @extend_schema(responses={200: OpenApiResponse(description="the caller and its organisation")})
     def get(self, request: Request) -> Response:
-        org = request.user.organization  # type: ignore[union-attr]
-        assert org is not None  # IsOrganizationMember
+        org = organization_of(request)
         return Response(
             {
                 "username": request.user.get_username(),
@@ -78,7 +72,7 @@ class OwnedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     """List and read within the caller's organisation; writes go to services."""
 
     def org(self) -> Any:
-        return self.request.user.organization  # type: ignore[union-attr]
+        return organization_of(self.request)
 
     def get_object(self) -> Any:
         """Anything the caller may not see answers as if it did not exist, with one code."""
@@ -111,7 +105,7 @@ class OwnedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         raise NotImplementedError
 
     def _update(self, request: Request, pk: str, *, partial: bool) -> Response:
-        data = _valid(self.input_serializer, request.data, partial=partial)
+        data = validated(self.input_serializer, request.data, partial=partial)
         if not partial:
             for name in self.replaced_lists:
                 data.setdefault(name, [])
@@ -149,7 +143,9 @@ class PartyViewSet(OwnedViewSet):
 
     @extend_schema(request=s.PartyIn, responses={201: s.PartyOut})
     def create(self, request: Request) -> Response:
-        party = services.party_create(actor=actor_of(request), data=_valid(s.PartyIn, request.data))
+        party = services.party_create(
+            actor=actor_of(request), data=validated(s.PartyIn, request.data)
+        )
         return self.respond(party, status.HTTP_201_CREATED)
 
     def apply_update(self, actor: Actor, obj: Party, data: dict[str, Any]) -> Party:
@@ -184,7 +180,7 @@ class WorkViewSet(OwnedViewSet):
 
     @extend_schema(request=s.WorkIn, responses={201: s.WorkOut})
     def create(self, request: Request) -> Response:
-        work = services.work_create(actor=actor_of(request), data=_valid(s.WorkIn, request.data))
+        work = services.work_create(actor=actor_of(request), data=validated(s.WorkIn, request.data))
         return self.respond(work, status.HTTP_201_CREATED)
 
     def apply_update(self, actor: Actor, obj: Work, data: dict[str, Any]) -> Work:
@@ -226,11 +222,11 @@ class RecordingViewSet(OwnedViewSet):
     def create(self, request: Request) -> Response:
         audio = None
         if request.content_type.startswith("multipart/"):
-            envelope = _valid(s.RecordingMultipartIn, request.data)
-            data = _valid(s.RecordingIn, envelope["metadata"])
+            envelope = validated(s.RecordingMultipartIn, request.data)
+            data = validated(s.RecordingIn, envelope["metadata"])
             audio = envelope.get("audio")
         else:
-            data = _valid(s.RecordingIn, request.data)
+            data = validated(s.RecordingIn, request.data)
         recording, report = services.recording_register_with_audio(
             actor=actor_of(request), data=data, audio=audio
         )
@@ -339,7 +335,7 @@ class ReleaseViewSet(OwnedViewSet):
     @extend_schema(request=s.ReleaseIn, responses={201: s.ReleaseOut})
     def create(self, request: Request) -> Response:
         release = services.release_register(
-            actor=actor_of(request), data=_valid(s.ReleaseIn, request.data)
+            actor=actor_of(request), data=validated(s.ReleaseIn, request.data)
         )
         return self.respond(release, status.HTTP_201_CREATED)
 

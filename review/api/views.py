@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.parsers import JSONParser
@@ -12,25 +10,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from checks.models import Check, CheckMatch
-from common.api import Pagination
+from common.api import Pagination, organization_of, validated
 from common.errors import NotFound, ValidationError
 from registry.api.views import actor_of
-from registry.models import Organization, OwnershipConflict
+from registry.models import OwnershipConflict
 from review import selectors, services
 
 from . import serializers as s
-
-
-def _org(request: Request) -> Organization:
-    org = request.user.organization  # type: ignore[union-attr]
-    assert org is not None  # IsOrganizationMember
-    return org
-
-
-def _valid(serializer_class: type, data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _created(dispute_id: int) -> dict[str, str]:
@@ -46,8 +32,8 @@ class CheckDisputeView(APIView):
         description="The check's submitter disputes its decision, or one of its matches.",
     )
     def post(self, request: Request, pk: int) -> Response:
-        org = _org(request)
-        data = _valid(s.DisputeIn, request.data)
+        org = organization_of(request)
+        data = validated(s.DisputeIn, request.data)
         check = Check.objects.filter(pk=pk, organization=org).first()
         if check is None:
             raise NotFound(f"check {pk} not found", code="CHECK_NOT_FOUND")
@@ -80,7 +66,7 @@ class CheckReviewView(APIView):
         description="The check's review: state, final action, note, when and by whom.",
     )
     def get(self, request: Request, pk: int) -> Response:
-        org = _org(request)
+        org = organization_of(request)
         checks = Check.objects.all() if org.is_operator else Check.objects.filter(organization=org)
         check = checks.filter(pk=pk).first()
         if check is None:
@@ -97,8 +83,8 @@ class ConflictDisputeView(APIView):
         description="An organisation involved in an ownership conflict disputes it.",
     )
     def post(self, request: Request, pk: int) -> Response:
-        org = _org(request)
-        data = _valid(s.ConflictDisputeIn, request.data)
+        org = organization_of(request)
+        data = validated(s.ConflictDisputeIn, request.data)
         conflict = OwnershipConflict.objects.filter(pk=pk, organizations=org).first()
         if conflict is None:
             raise NotFound(f"conflict {pk} not found", code="CONFLICT_NOT_FOUND")
@@ -116,7 +102,7 @@ class DisputeListView(APIView):
     @extend_schema(responses={200: s.DisputeOut(many=True)})
     def get(self, request: Request) -> Response:
         """The caller's disputes, newest first (``?state=open|resolved``)."""
-        qs = selectors.disputes_of(_org(request))
+        qs = selectors.disputes_of(organization_of(request))
         if request.query_params.get("state"):
             qs = qs.filter(state=request.query_params["state"])
         paginator = Pagination()
@@ -127,4 +113,4 @@ class DisputeListView(APIView):
 class DisputeDetailView(APIView):
     @extend_schema(responses={200: s.DisputeOut})
     def get(self, request: Request, pk: int) -> Response:
-        return Response(selectors.dispute_view(selectors.dispute_for(_org(request), pk)))
+        return Response(selectors.dispute_view(selectors.dispute_for(organization_of(request), pk)))
