@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import secrets
 import time
 from collections.abc import Mapping
@@ -21,6 +20,7 @@ from common.errors import Conflict, DomainError, ValidationError
 from fingerprinting import audio as audio_io
 from fingerprinting import c2pa, chromaprint, detector_model, evidence, matching, spectral, tags
 from fingerprinting.index import DatabaseIndex
+from fingerprinting.services import decode_stored
 from fingerprinting.speed import SpeedVariants
 from policies import selectors as policy_selectors
 from policies import services as policy_services
@@ -225,15 +225,12 @@ def _decode(check: Check) -> tuple[audio_io.DecodedAudio, Any, spectral.AverageS
     """One decode pass feeds the fingerprint (11025 Hz) and the spectral analysis (44.1 kHz)."""
     fingerprinter = chromaprint.Fingerprinter()
     spectrum = spectral.SpectrumAccumulator() if settings.STEMMA_AI_DETECTOR_ENABLED else None
-    extension = os.path.splitext(check.audio_filename or check.audio.name or "")[1] or None
-    with check.audio.open("rb") as handle:
-        decoded = audio_io.decode(
-            cast(BinaryIO, handle),
-            max_duration_s=settings.STEMMA_MAX_AUDIO_DURATION_S,
-            declared_extension=extension,
-            consumers=(fingerprinter,),
-            hires_consumers=(spectrum,) if spectrum is not None else (),
-        )
+    decoded = decode_stored(
+        check.audio,
+        check.audio_filename,
+        consumers=(fingerprinter,),
+        hires_consumers=(spectrum,) if spectrum is not None else (),
+    )
     return decoded, fingerprinter.finish(), spectrum.finish() if spectrum is not None else None
 
 

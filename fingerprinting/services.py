@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from typing import BinaryIO, cast
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models.fields.files import FieldFile
 
 from fingerprinting import audio as audio_io
 from fingerprinting import chromaprint, index
@@ -20,16 +22,32 @@ logger = logging.getLogger(__name__)
 SYSTEM = Actor.system("fingerprinter")
 
 
-def _compute(recording: Recording) -> tuple[audio_io.DecodedAudio, bytes]:
-    fingerprinter = chromaprint.Fingerprinter()
-    extension = os.path.splitext(recording.audio_filename or recording.audio.name or "")[1] or None
-    with recording.audio.open("rb") as handle:
-        decoded = audio_io.decode(
+def decode_stored(
+    stored: FieldFile,
+    filename: str,
+    *,
+    consumers: Sequence[audio_io.SampleConsumer],
+    hires_consumers: Sequence[audio_io.SampleConsumer] = (),
+) -> audio_io.DecodedAudio:
+    """Decode stored audio once, under the configured limits, feeding every consumer.
+
+    ``filename`` is what the uploader called the file: its extension is checked against
+    the content (AUDIO_EXTENSION_MISMATCH).
+    """
+    extension = os.path.splitext(filename or stored.name or "")[1] or None
+    with stored.open("rb") as handle:
+        return audio_io.decode(
             cast(BinaryIO, handle),
             max_duration_s=settings.STEMMA_MAX_AUDIO_DURATION_S,
             declared_extension=extension,
-            consumers=(fingerprinter,),
+            consumers=consumers,
+            hires_consumers=hires_consumers,
         )
+
+
+def _compute(recording: Recording) -> tuple[audio_io.DecodedAudio, bytes]:
+    fingerprinter = chromaprint.Fingerprinter()
+    decoded = decode_stored(recording.audio, recording.audio_filename, consumers=(fingerprinter,))
     return decoded, chromaprint.to_bytes(fingerprinter.finish())
 
 
