@@ -20,7 +20,7 @@ from common.errors import Conflict, DomainError, ValidationError
 from fingerprinting import audio as audio_io
 from fingerprinting import c2pa, chromaprint, detector_model, evidence, matching, spectral, tags
 from fingerprinting.index import DatabaseIndex
-from fingerprinting.services import decode_stored
+from fingerprinting.services import FINGERPRINT_ALGORITHM, decode_stored
 from fingerprinting.speed import SpeedVariants
 from policies import selectors as policy_selectors
 from policies import services as policy_services
@@ -296,7 +296,7 @@ def _analyse(check: Check, started: float) -> None:
     check.duration_s = round(decoded.duration_s, 3)
     check.ai_origin = assessment.as_dict()
     check.decision = decision
-    check.algorithm = f"{chromaprint.ALGORITHM_VERSION} {matching.ALGORITHM_VERSION}"
+    check.algorithm = f"{FINGERPRINT_ALGORITHM} {matching.ALGORITHM_VERSION}"
     check.status = Check.Status.DONE
     check.finished_at = timezone.now()
     check.error = check.error_message = ""

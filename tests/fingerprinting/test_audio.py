@@ -114,15 +114,34 @@ def test_decode_resamples_to_the_requested_rate(music_files: dict[str, Path]) ->
     assert len(decoded.samples) == pytest.approx(DURATION_S * 22050, abs=2)
 
 
+@pytest.mark.parametrize("fmt", ["mp3", "opus"])
 def test_decode_file_object_gives_the_same_samples_as_the_path(
-    music_files: dict[str, Path],
+    music_files: dict[str, Path], fmt: str
 ) -> None:
-    from_path = audio.decode(music_files["mp3"])
-    with open(music_files["mp3"], "rb") as fileobj:
+    # A path is decoded inside FFmpeg's filter graph (amovie); a file object by PyAV,
+    # frame by frame, into the same graph. Both must give the same samples, hires too.
+    hires_path, hires_file = Recorder(), Recorder()
+    from_path = audio.decode(music_files[fmt], hires_consumers=[hires_path])
+    with open(music_files[fmt], "rb") as fileobj:
         fileobj.read(100)  # decode starts from the beginning wherever the caller left it
-        from_file = audio.decode(fileobj)
+        from_file = audio.decode(fileobj, hires_consumers=[hires_file])
 
     assert np.array_equal(from_path.samples, from_file.samples)
+    assert np.array_equal(np.concatenate(hires_path.chunks), np.concatenate(hires_file.chunks))
+    assert len(np.concatenate(hires_path.chunks)) == pytest.approx(DURATION_S * 44100, abs=2)
+
+
+def test_hires_output_is_the_mean_of_the_channels(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    stereo = np.stack([rng.uniform(-0.5, 0.5, 44100 * 4), np.zeros(44100 * 4)], axis=1)
+    path = tmp_path / "left.wav"
+    path.write_bytes(pcm_wav(stereo))
+    hires = Recorder()
+
+    audio.decode(path, hires_consumers=[hires])
+
+    left = (stereo[:, 0] * 32767).astype(np.int16) / 32768  # as pcm_wav writes it
+    np.testing.assert_allclose(np.concatenate(hires.chunks), left / 2, atol=1e-6)
 
 
 def test_consumers_ride_the_decode_pass(music_files: dict[str, Path]) -> None:
@@ -130,7 +149,8 @@ def test_consumers_ride_the_decode_pass(music_files: dict[str, Path]) -> None:
 
     decoded = audio.decode(music_files["ogg"], consumers=[recorder])
 
-    assert len(recorder.chunks) > 10  # fed as decoded, not in one piece at the end
+    # Fed as decoded, in bounded chunks, not in one piece at the end.
+    assert len(recorder.chunks) == -(-len(decoded.samples) // audio._CHUNK_SAMPLES) > 1
     assert np.array_equal(np.concatenate(recorder.chunks), decoded.samples)
     assert recorder.finished == 1
 
@@ -204,6 +224,27 @@ def test_image_is_undecodable() -> None:
 
     assert error.code == "AUDIO_UNDECODABLE"
     assert error.detail == {"detected": "png_pipe"}
+
+
+@pytest.mark.parametrize(
+    "playlist",
+    [
+        "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\nfile://{target}\n#EXT-X-ENDLIST\n",
+        "ffconcat version 1.0\nfile {target}\n",
+    ],
+    ids=["hls", "concat"],
+)
+@pytest.mark.parametrize("as_path", [True, False], ids=["path", "file-object"])
+def test_playlist_pointing_at_other_files_is_not_followed(
+    tmp_path: Path, music_files: dict[str, Path], playlist: str, as_path: bool
+) -> None:
+    # An upload is hostile: FFmpeg must never open the files or URLs it names.
+    path = tmp_path / "upload.mp3"
+    path.write_text(playlist.format(target=music_files["wav"]))
+
+    error = decode_error(path if as_path else io.BytesIO(path.read_bytes()))
+
+    assert error.code == "AUDIO_UNDECODABLE"
 
 
 def test_missing_file_is_undecodable(tmp_path: Path) -> None:
@@ -288,7 +329,8 @@ def test_too_long_stops_decoding_once_over_the_limit(music_files: dict[str, Path
 
     assert error.code == "AUDIO_TOO_LONG"
     assert error.detail["max_duration_s"] == 3.0
-    assert 3.0 < error.detail["duration_s"] < 3.5
+    # Stopped within one chunk of the limit, not at the end of the 8 s file.
+    assert 3.0 < error.detail["duration_s"] <= 3.0 + audio._CHUNK_SAMPLES / 11025
     fed_s = sum(len(chunk) for chunk in recorder.chunks) / 11025
     assert fed_s == pytest.approx(error.detail["duration_s"], abs=0.001)
     assert recorder.finished == 0
