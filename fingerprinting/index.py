@@ -148,26 +148,117 @@ def indexable() -> Sequence[int]:
 
 
 def rebuild(batch_size: int = 500) -> tuple[int, int]:
-    """Empty the index and add every indexable recording again; returns (recordings, terms)."""
-    ids = indexable()
+    """Build the index again from every indexable recording; returns (recordings, terms).
+
+    On PostgreSQL the postings are loaded into a shadow table with COPY, its primary key
+    is built once at the end and the table analysed, then it replaces the live table in
+    one short transaction: checks running meanwhile keep matching against the old index,
+    never against a half-built one. Recordings registered, changed or withdrawn during
+    the build are put right inside that transaction. Elsewhere (SQLite) it is one
+    transaction.
+    """
+    if connection.vendor == "postgresql":
+        return _rebuild_postgresql(batch_size)
     with transaction.atomic():
         IndexedRecording.objects.all().delete()
         with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute(f"TRUNCATE {_TABLE}")
-            else:
-                cursor.execute(f"DELETE FROM {_TABLE}")  # noqa: S608
-    total = 0
-    index = DatabaseIndex()
-    for start in range(0, len(ids), batch_size):
-        batch = ids[start : start + batch_size]
-        items = index.items(batch)
-        recordings = Recording.objects.in_bulk(batch)
-        with transaction.atomic():
+            cursor.execute(f"DELETE FROM {_TABLE}")  # noqa: S608 -- constant name
+        ids = indexable()
+        total = 0
+        index = DatabaseIndex()
+        for start in range(0, len(ids), batch_size):
+            batch = ids[start : start + batch_size]
+            items = index.items(batch)
+            recordings = Recording.objects.in_bulk(batch)
             for pk in batch:
                 if pk in items:
                     total += add(recordings[pk], items[pk])
     return len(ids), total
+
+
+_SHADOW = f"{_TABLE}_rebuild"
+_PKEY = f"{_TABLE}_pkey"  # PostgreSQL's name for the primary key Django created
+
+
+_REBUILD_LOCK = 0x5EA1D3  # advisory lock: one rebuild at a time shares the shadow table
+
+
+def _rebuild_postgresql(batch_size: int) -> tuple[int, int]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [_REBUILD_LOCK])
+    try:
+        return _rebuild_postgresql_locked(batch_size)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [_REBUILD_LOCK])
+
+
+def _rebuild_postgresql_locked(batch_size: int) -> tuple[int, int]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {_SHADOW}")
+        cursor.execute(f"CREATE TABLE {_SHADOW} (LIKE {_TABLE} INCLUDING DEFAULTS)")
+    built: dict[int, tuple[str, int]] = {}  # recording -> (audio sha256, term count)
+    index = DatabaseIndex()
+    ids = indexable()
+    copy_sql = f"COPY {_SHADOW} (key, recording_id, position) FROM STDIN"
+    for start in range(0, len(ids), batch_size):
+        batch = ids[start : start + batch_size]
+        shas = dict(Recording.objects.filter(pk__in=batch).values_list("pk", "audio_sha256"))
+        items = index.items(batch)
+        with transaction.atomic(), connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
+            for pk in batch:
+                if pk not in items:
+                    continue
+                keys, positions = _terms(items[pk])
+                for key, position in zip(keys.tolist(), positions.tolist(), strict=True):
+                    copy.write_row((key, pk, position))
+                built[pk] = (shas[pk], len(keys))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"ALTER TABLE {_SHADOW} ADD CONSTRAINT {_SHADOW}_pkey "
+            "PRIMARY KEY (key, recording_id, position)"
+        )
+        cursor.execute(f"ANALYZE {_SHADOW}")
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            # Registrations and withdrawals wait here (index.add/remove lock these rows);
+            # lookups wait only for the swap itself.
+            cursor.execute(f"LOCK TABLE {IndexedRecording._meta.db_table} IN EXCLUSIVE MODE")
+            cursor.execute(f"LOCK TABLE {_TABLE} IN ACCESS EXCLUSIVE MODE")
+            cursor.execute(f"DROP TABLE {_TABLE}")
+            cursor.execute(f"ALTER TABLE {_SHADOW} RENAME TO {_TABLE}")
+            cursor.execute(f"ALTER TABLE {_TABLE} RENAME CONSTRAINT {_SHADOW}_pkey TO {_PKEY}")
+        IndexedRecording.objects.all().delete()
+        IndexedRecording.objects.bulk_create(
+            IndexedRecording(
+                recording_id=pk,
+                audio_sha256=sha,
+                algorithm=matching.ALGORITHM_VERSION,
+                term_count=count,
+            )
+            for pk, (sha, count) in built.items()
+        )
+        total = sum(count for _, count in built.values()) + _reconcile(built)
+        return IndexedRecording.objects.count(), total
+
+
+def _reconcile(built: dict[int, tuple[str, int]]) -> int:
+    """Bring the freshly built index up to date with the registry as it is now (changes made
+    while it was being built); returns the terms added minus those removed."""
+    now = dict(Recording.objects.filter(pk__in=indexable()).values_list("pk", "audio_sha256"))
+    delta = 0
+    for pk, (sha, count) in built.items():
+        if now.get(pk) != sha:  # withdrawn, or its audio changed
+            remove(pk)
+            delta -= count
+    changed = [pk for pk, sha in now.items() if built.get(pk, ("", 0))[0] != sha]
+    if changed:
+        items = DatabaseIndex().items(changed)
+        recordings = Recording.objects.in_bulk(changed)
+        for pk in changed:
+            if pk in items:
+                delta += add(recordings[pk], items[pk])
+    return delta
 
 
 def size_bytes() -> int | None:

@@ -1,0 +1,131 @@
+"""The index in PostgreSQL: registering indexes, withdrawing removes, `reindex` rebuilds the same."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import numpy as np
+from django.core.management import call_command
+from django.db import connection
+
+from fingerprinting import chromaprint, index, matching
+from fingerprinting.models import Fingerprint, IndexedRecording, IndexTerm
+from registry import services as registry_services
+from registry.models import Recording
+from registry.provenance import Actor
+
+from .conftest import register_recording
+
+
+def postings() -> set[tuple[int, int, int]]:
+    return set(IndexTerm.objects.values_list("key", "recording_id", "position"))
+
+
+def entries() -> dict[int, tuple[str, str, int]]:
+    return {
+        e.recording_id: (e.audio_sha256, e.algorithm, e.term_count)
+        for e in IndexedRecording.objects.all()
+    }
+
+
+def primary_key() -> list[tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype = 'p'",
+            [IndexTerm._meta.db_table],
+        )
+        return cursor.fetchall()
+
+
+def items_of(recording_id: int) -> np.ndarray:
+    sha = Recording.objects.get(pk=recording_id).audio_sha256
+    return chromaprint.from_bytes(bytes(Fingerprint.objects.get(audio_sha256=sha).items))
+
+
+def register_three(label, audio, committed) -> list[int]:
+    with committed():
+        ids = [
+            register_recording(label, path, {"title": title})["id"]
+            for title, path in [
+                ("Aurora", audio.reference),
+                ("Decoy", audio.decoy),
+                ("Tunesmith job", audio.ai_song),
+            ]
+        ]
+    assert set(Recording.objects.values_list("fingerprint_status", flat=True)) == {"done"}
+    return ids
+
+
+def test_registering_indexes_and_withdrawing_removes(make_org, audio, committed):
+    label = make_org("label")
+    aurora, decoy, song = register_three(label, audio, committed)
+
+    keys, positions = matching.index_terms(items_of(aurora))
+    assert {(k, p) for k, _, p in postings() if _ == aurora} == set(
+        zip(keys.tolist(), positions.tolist(), strict=True)
+    )
+    assert entries()[aurora][1:] == (
+        matching.ALGORITHM_VERSION,
+        len(set(zip(keys, positions, strict=True))),
+    )
+    found = matching.search(items_of(aurora)[100:250], index.DatabaseIndex())
+    assert [m.ref_id for m in found] == [aurora]
+
+    registry_services.recording_withdraw(
+        actor=Actor.system("test"), recording=Recording.objects.get(pk=decoy)
+    )
+
+    assert {rec for _, rec, _ in postings()} == {aurora, song}
+    assert set(entries()) == {aurora, song}
+    assert matching.search(items_of(decoy), index.DatabaseIndex()) == []
+
+
+def test_reindex_rebuilds_the_same_index_and_keeps_its_primary_key(make_org, audio, committed):
+    label = make_org("label")
+    aurora, decoy, _ = register_three(label, audio, committed)
+    registry_services.recording_withdraw(
+        actor=Actor.system("test"), recording=Recording.objects.get(pk=decoy)
+    )
+    before, before_entries, before_key = postings(), entries(), primary_key()
+    IndexTerm.objects.filter(recording_id=aurora).delete()  # damage it
+
+    out = StringIO()
+    call_command("reindex", stdout=out)
+
+    assert postings() == before
+    assert entries() == before_entries
+    assert primary_key() == before_key
+    assert before_key[0][1] == 'PRIMARY KEY (key, recording_id, "position")'
+    assert f"indexed 2 recordings, {len(before)} terms" in out.getvalue()
+    found = matching.search(items_of(aurora)[100:250], index.DatabaseIndex())
+    assert [m.ref_id for m in found] == [aurora]
+
+
+def test_changes_made_while_the_index_was_built_are_put_right(make_org, audio, committed):
+    label = make_org("label")
+    aurora, decoy, song = register_three(label, audio, committed)
+    # As if, while the shadow table was loading: the decoy was withdrawn after it had been
+    # loaded, and the song registered after the list of recordings had been read.
+    built = {pk: (sha, n) for pk, (sha, _, n) in entries().items() if pk != song}
+    registry_services.recording_withdraw(
+        actor=Actor.system("test"), recording=Recording.objects.get(pk=decoy)
+    )
+    index.remove(song)
+    IndexedRecording.objects.all().delete()
+    IndexTerm.objects.all().delete()
+    IndexedRecording.objects.bulk_create(
+        IndexedRecording(
+            recording_id=pk, audio_sha256=sha, algorithm=matching.ALGORITHM_VERSION, term_count=n
+        )
+        for pk, (sha, n) in built.items()
+    )
+    for pk in built:
+        keys, positions = index._terms(items_of(pk))
+        index._insert_terms(pk, keys, positions)
+
+    delta = index._reconcile(built)
+
+    assert set(entries()) == {aurora, song}
+    assert {rec for _, rec, _ in postings()} == {aurora, song}
+    assert delta == entries()[song][2] - built[decoy][1]
