@@ -151,7 +151,7 @@ def rebuild(batch_size: int = 500) -> tuple[int, int]:
     """Build the index again from every indexable recording; returns (recordings, terms).
 
     On PostgreSQL the postings are loaded into a shadow table with COPY, its primary key
-    is built once at the end and the table analysed, then it replaces the live table in
+    is built once at the end and the table vacuumed and analysed, then it replaces the live table in
     one short transaction: checks running meanwhile keep matching against the old index,
     never against a half-built one. Recordings registered, changed or withdrawn during
     the build are put right inside that transaction. Elsewhere (SQLite) it is one
@@ -218,7 +218,10 @@ def _rebuild_postgresql_locked(batch_size: int) -> tuple[int, int]:
             f"ALTER TABLE {_SHADOW} ADD CONSTRAINT {_SHADOW}_pkey "
             "PRIMARY KEY (key, recording_id, position)"
         )
-        cursor.execute(f"ANALYZE {_SHADOW}")
+        # VACUUM sets the visibility map, without which lookups are not index-only; it
+        # cannot run inside a transaction (a caller's atomic block, as in tests).
+        vacuum = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
+        cursor.execute(f"{vacuum} {_SHADOW}")
     with transaction.atomic():
         with connection.cursor() as cursor:
             # Registrations and withdrawals wait here (index.add/remove lock these rows);

@@ -129,3 +129,24 @@ def test_changes_made_while_the_index_was_built_are_put_right(make_org, audio, c
     assert set(entries()) == {aurora, song}
     assert {rec for _, rec, _ in postings()} == {aurora, song}
     assert delta == entries()[song][2] - built[decoy][1]
+
+
+def test_reindex_outside_a_transaction_vacuums_the_new_table(
+    transactional_db, make_org, audio, committed
+):
+    # As the command runs in production (autocommit): VACUUM sets the visibility map,
+    # so that lookups are index-only scans from the first one.
+    label = make_org("label")
+    register_three(label, audio, committed)
+    before = postings()
+
+    call_command("reindex", stdout=StringIO())
+
+    assert postings() == before
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT last_vacuum IS NOT NULL, last_analyze IS NOT NULL "
+            "FROM pg_stat_user_tables WHERE relid = %s::regclass",
+            [IndexTerm._meta.db_table],
+        )
+        assert cursor.fetchone() == (True, True)
