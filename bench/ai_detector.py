@@ -2,12 +2,15 @@
 
     .venv/bin/python bench/ai_detector.py build     # spectra of every clip (cached)
     .venv/bin/python bench/ai_detector.py evaluate  # 2-fold by package: FPR, TPR, per case
+    .venv/bin/python bench/ai_detector.py experiments  # other features and calibrations tried
     .venv/bin/python bench/ai_detector.py ship      # fit on everything, write the default model
     .venv/bin/python bench/ai_detector.py cost      # decode+fingerprint vs +spectral, one pass
     .venv/bin/python bench/ai_detector.py all
 
 Real music: every track of Debian's wesnoth-1.16-music (in /work/cache/wesnoth) and of the
-game-music packages extracted under /work/cache/music (bench/README.md). Each track gives
+game-music packages extracted under /work/cache/music (bench/README.md; nexuiz-music and
+ufoai-music ship their music inside .pk3 zip archives: unzip each into an ``extracted``
+folder beside it, or their packages are missing from the set). Each track gives
 up to CLIPS_PER_TRACK clips of CLIP_S seconds, each analysed as it is ("lossless": the
 package's own file, mostly Vorbis), as MP3 (128, 160 or 192 kbps in turn), and band-limited
 (resampled to 16-32 kHz and back: a lower native rate without any artifact). Simulated
@@ -343,7 +346,7 @@ def evaluate(
     return summary
 
 
-def ship(feature_set: str = "invariant", l2: float = 10.0, out: Path | None = None) -> None:
+def ship(feature_set: str = "matched", l2: float = 10.0, out: Path | None = None) -> None:
     """Fit on every track (both groups), training architectures only; write the default model."""
     spectra, rows = load_set()
     x = feature_matrix(spectra, rows, feature_set)
@@ -376,48 +379,183 @@ def ship(feature_set: str = "invariant", l2: float = 10.0, out: Path | None = No
     )
 
 
+class _Discard:
+    """A hires consumer that does nothing: what the second branch of the decode costs alone."""
+
+    def feed(self, samples: np.ndarray) -> None:
+        return None
+
+    def finish(self) -> None:
+        return None
+
+
 def cost(tracks: int = 12, repeats: int = 2) -> None:
-    """Seconds per minute of audio: decode + fingerprint, vs decode + fingerprint + spectral."""
+    """Seconds per minute of audio: decode + fingerprint, vs decode + fingerprint + spectral.
+
+    Three passes per track, interleaved (the machine is shared: the ratio is the robust
+    figure): decode + Chromaprint; the same with the 44.1 kHz float branch delivered to a
+    consumer that discards it (audio.py's share of the cost); and with the spectral
+    analysis and the model (the whole cost of the detector).
+    """
     paths = [p for p in real_tracks() if p.stat().st_size > 1_000_000]
     paths = paths[:: max(1, len(paths) // tracks)][:tracks]
     model = detector_model.load_active(None)
-    base = spectral_total = minutes = 0.0
+    seconds = {"base": 0.0, "branch": 0.0, "spectral": 0.0}
+    minutes = 0.0
     for _ in range(repeats):
         for path in paths:
-            t0 = time.perf_counter()
-            fp = chromaprint.Fingerprinter()
             try:
-                decoded = audio.decode(path, consumers=(fp,))
+                for mode in seconds:
+                    started = time.perf_counter()
+                    fp = chromaprint.Fingerprinter()
+                    accumulator = spectral.SpectrumAccumulator()
+                    hires: tuple[Any, ...] = {
+                        "base": (),
+                        "branch": (_Discard(),),
+                        "spectral": (accumulator,),
+                    }[mode]
+                    decoded = audio.decode(path, consumers=(fp,), hires_consumers=hires)
+                    fp.finish()
+                    if mode == "spectral":
+                        spectral.spectral_evidence(accumulator.finish(), model)
+                    seconds[mode] += time.perf_counter() - started
             except audio.AudioError:
                 continue  # a sound effect under 3 s
-            fp.finish()
-            t1 = time.perf_counter()
-            fp2 = chromaprint.Fingerprinter()
-            accumulator = spectral.SpectrumAccumulator()
-            audio.decode(path, consumers=(fp2,), hires_consumers=(accumulator,))
-            fp2.finish()
-            spectral.spectral_evidence(accumulator.finish(), model)
-            t2 = time.perf_counter()
-            base += t1 - t0
-            spectral_total += t2 - t1
             minutes += decoded.duration_s / 60
+    base = seconds["base"]
     print(
         f"\ncost over {len(paths)} tracks x {repeats} ({minutes / repeats:.1f} min of audio), "
-        f"{platform.processor() or platform.machine()}:"
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores:"
     )
     print(f"  decode + fingerprint:            {base / minutes * 1000:7.1f} ms per minute of audio")
     print(
-        f"  decode + fingerprint + spectral: {spectral_total / minutes * 1000:7.1f} ms per minute of audio"
+        f"  + 44.1 kHz branch, discarded:    {seconds['branch'] / minutes * 1000:7.1f} ms per minute"
+        f" ({100 * (seconds['branch'] / base - 1):+.1f}%)"
     )
-    print(f"  extra: {100 * (spectral_total / base - 1):.1f}%")
+    print(
+        f"  decode + fingerprint + spectral: {seconds['spectral'] / minutes * 1000:7.1f} ms per minute"
+        f" of audio"
+    )
+    print(f"  extra: {100 * (seconds['spectral'] / base - 1):.1f}%")
+
+
+# --- Experiments (issue 6): features and calibrations tried, kept here so that the
+# figures in docs/ai-detection.md can be reproduced. Only "matched" is shipped.
+
+# Out-of-fold scores estimate the scores of unseen real music without the in-sample
+# optimism, so they are read at half the issue's 0.5 % (a margin for their noise).
+CV_TARGET_FPR = 0.0025
+
+
+def normalised_pooled(spectrum: spectral.AverageSpectrum) -> np.ndarray:
+    """The paper-style pooled fakeprint, but in units of each band's own noise (robust z)."""
+    print_ = spectral.fakeprint(spectrum)
+    z = np.clip(spectral.robust_z(print_), 0.0, spectral.Z_CLIP)
+    cells = round((spectral.BAND_HZ[1] - spectral.BAND_HZ[0]) / spectral.POOL_HZ)
+    out = np.zeros(cells)
+    index = ((print_.freqs_hz - spectral.BAND_HZ[0]) // spectral.POOL_HZ).astype(np.int64)
+    keep = (index >= 0) & (index < cells)
+    np.maximum.at(out, index[keep], z[keep])
+    return out / spectral.Z_CLIP
+
+
+def _normalised_matrix(spectra: np.ndarray, rows: list[dict[str, Any]]) -> np.ndarray:
+    cache = CACHE / f"features-znorm-{len(rows)}.npy"
+    if cache.exists():
+        return np.load(cache)
+    x = np.array(
+        [
+            normalised_pooled(spectral.AverageSpectrum(s, r["frames"]))
+            for s, r in zip(spectra, rows, strict=True)
+        ]
+    )
+    np.save(cache, x)
+    return x
+
+
+def _fit_inner_cv(
+    x: np.ndarray, rows: list[dict[str, Any]], train: np.ndarray, l2: float
+) -> detector_model.DetectorModel:
+    """Fit on ``train``; calibrate on out-of-fold scores of its real music (inner 2-fold by package).
+
+    A model's scores on the real music it was fitted on are optimistic (many features fit
+    them well), so the threshold is also read on scores of models that never saw them.
+    """
+    use = train & np.array([r["kind"] == "real" or not r["held_out"] for r in rows])
+    y = np.array([r["kind"] == "ai" for r in rows], dtype=float)
+    model = detector_model.fit(x[use], y[use], feature_set="invariant", name="cv", l2=l2)
+    packages = sorted({r["package"] for r, u in zip(rows, use, strict=True) if u})
+    inner = np.array(
+        [packages.index(r["package"]) % 2 if r["package"] in packages else -1 for r in rows]
+    )
+    scores = []
+    for half in (0, 1):
+        fit_on = use & (inner != half)
+        other = detector_model.fit(x[fit_on], y[fit_on], feature_set="invariant", name="cv", l2=l2)
+        scores.append(other.decision(x[use & (inner == half) & (y == 0)]))
+    out_of_fold = np.sort(np.concatenate(scores))
+    edge = float(out_of_fold[len(out_of_fold) - 1 - math.floor(CV_TARGET_FPR * len(out_of_fold))])
+    return detector_model.DetectorModel(
+        **{**detector_model._fields(model), "bias": model.bias - max(0.0, edge + 1e-6)}
+    )
+
+
+def experiments(l2: float = 10.0) -> None:
+    """Feature sets and calibrations tried for issue 6, 2-fold by package as ``evaluate``."""
+    spectra, rows = load_set()
+    groups = np.array([r["package"] in GROUP_A for r in rows])
+    kind = np.array([r["kind"] for r in rows])
+    variant = np.array([r["variant"] for r in rows])
+    held = np.array([bool(r.get("held_out")) for r in rows])
+    real = (kind == "real") & ~np.char.startswith(variant, "band")
+    invariant = feature_matrix(spectra, rows, "invariant")
+    pooled = feature_matrix(spectra, rows, "fakeprint")
+    matched = feature_matrix(spectra, rows, "matched")  # invariant + 4 matched-comb scores
+    znorm = _normalised_matrix(spectra, rows)
+    candidates = {
+        "invariant": invariant,
+        "matched (invariant + matched comb)": matched,
+        "invariant + normalised fakeprint": np.hstack([invariant, znorm]),
+        "matched + normalised fakeprint": np.hstack([matched, znorm]),
+        "both (invariant + fakeprint)": np.hstack([invariant, pooled]),
+    }
+    print(f"{len(rows)} spectra, {int(real.sum())} real clips (lossless + MP3)")
+    print(
+        f"{'features':34s} {'calibration':9s} {'FPR':>7s} {'held-in':>8s} {'held-out':>9s}"
+        f"   oracle held-out TPR at 0.5 % FPR"
+    )
+    for label, x in candidates.items():
+        for calibration in ("train", "inner-cv"):
+            p = np.zeros(len(rows))
+            decision = np.zeros(len(rows))
+            for fold in (True, False):
+                if calibration == "train":
+                    model = fit_model(x, rows, groups == fold, "invariant", "fold", l2)
+                else:
+                    model = _fit_inner_cv(x, rows, groups == fold, l2)
+                test = groups != fold
+                p[test] = model.probability(x[test])
+                decision[test] = model.decision(x[test])
+            flagged = p >= 0.5
+            # Comparison only (never a shipped threshold): the best threshold that keeps
+            # 0.5 % of the *test* real clips, read on the test set itself.
+            ordered = np.sort(decision[real])
+            oracle = ordered[len(ordered) - 1 - math.floor(0.005 * len(ordered))]
+            print(
+                f"{label:34s} {calibration:9s} {100 * flagged[real].mean():6.2f}% "
+                f"{100 * flagged[(kind == 'ai') & ~held].mean():7.1f}% "
+                f"{100 * flagged[(kind == 'ai') & held].mean():8.1f}%"
+                f"   {100 * (decision[(kind == 'ai') & held] > oracle).mean():.1f}%",
+                flush=True,
+            )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("step", choices=("build", "evaluate", "ship", "cost", "all"))
-    parser.add_argument("--feature-set", default="invariant", choices=spectral.FEATURE_SETS)
+    parser.add_argument("step", choices=("build", "evaluate", "experiments", "ship", "cost", "all"))
+    parser.add_argument("--feature-set", default="matched", choices=spectral.FEATURE_SETS)
     parser.add_argument("--l2", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
@@ -425,6 +563,8 @@ def main() -> None:
         build(args.workers)
     if args.step == "evaluate":
         evaluate(l2=args.l2)
+    if args.step == "experiments":
+        experiments(l2=args.l2)
     if args.step in ("ship", "all"):
         if args.step == "all":
             evaluate(l2=args.l2)

@@ -64,11 +64,23 @@ COARSE_COMB_HZ = 250.0  # combs at least this wide come from a decoder's last la
 COMB_TOLERANCE_BINS = 1  # a tooth is the largest value within +-1 bin of k * spacing
 TOP_PEAKS = (1, 2, 3, 5, 8, 13, 21)
 PEAK_COUNT_DB = (3.0, 6.0, 10.0)
+_DB_PER_NEPER = 10.0 / math.log(10.0)  # 10 log10(x) = ln(x) * 10 / ln(10)
+FFT_BATCH = 16  # frames per FFT call (the work buffers' size)
 MIN_FRAMES = 16  # ~3 s of non-silent audio: less says nothing
 REPORTED_PEAKS = 12
 POOL_HZ = 100.0  # width of the pooled fakeprint cells (the paper-style features)
 
-FEATURE_SETS = ("invariant", "fakeprint", "both")
+# The matched comb (feature set "matched"): decoder strides are small integers, so a
+# decoder's hop (their product) has no prime factor above 7; a note's harmonics at a
+# random pitch do not pick such a divisor. Scores are read over sub-bands from 4 kHz
+# (a generator at 16-32 kHz has no lines above its Nyquist frequency).
+SMOOTH_PRIMES = (2, 3, 5, 7)
+SUB_BANDS_HZ = ((4000.0, 8000.0), (4000.0, 12000.0), (4000.0, 16000.0), (4000.0, 20000.0))
+Z_BLOCK_BINS = 256  # the fakeprint's noise is estimated per ~690 Hz block
+Z_FLOOR_DB = 0.3  # ... and never below this (a band at the digital floor is flat)
+Z_CLIP = 10.0  # one loud partial cannot make a comb
+
+FEATURE_SETS = ("invariant", "matched", "fakeprint", "both")
 
 
 @dataclass(frozen=True)
@@ -121,6 +133,14 @@ class SpectrumAccumulator:
         self._cut = 0  # frames cut from the stream so far, analysed or not
         self._silent_ms = float(10 ** (SILENT_FRAME_DBFS / 10))
         self._result: AverageSpectrum | None = None
+        # Work buffers, reused for every batch: numpy's float64 FFT is several times
+        # faster than its float32 one, and fresh megabyte-sized arrays for every batch
+        # cost as much again in page faults.
+        self._frames_buffer = np.empty((FFT_BATCH, fft_size), dtype=np.float64)
+        self._spectra_buffer = np.empty((FFT_BATCH, fft_size // 2 + 1), dtype=np.complex128)
+        self._real_buffer = np.empty((FFT_BATCH, self._hi - self._lo), dtype=np.float64)
+        self._imag_buffer = np.empty_like(self._real_buffer)
+        self._power_buffer = np.empty((FFT_BATCH, self._hi - self._lo), dtype=np.float32)
 
     def feed(self, samples: np.ndarray) -> None:
         if self._result is not None:
@@ -157,16 +177,25 @@ class SpectrumAccumulator:
     def _add(self, frames: np.ndarray) -> None:
         mean_square = np.einsum("ij,ij->i", frames, frames) / self.fft_size
         loud = frames[mean_square >= self._silent_ms]
-        if not len(loud):
-            return
-        spectra = np.fft.rfft(loud * self._window, axis=1)[:, self._lo : self._hi]
-        power = np.square(spectra.real)
-        power += np.square(spectra.imag)
-        power *= self._scale
-        power += POWER_FLOOR
-        np.log10(power, out=power)
-        self._sum_db[self._lo : self._hi] += 10.0 * power.sum(axis=0)
-        self._frames += len(loud)
+        for start in range(0, len(loud), FFT_BATCH):
+            block = loud[start : start + FFT_BATCH]
+            n = len(block)
+            windowed = self._frames_buffer[:n]
+            np.multiply(block, self._window, out=windowed)
+            spectra = self._spectra_buffer[:n]
+            np.fft.rfft(windowed, axis=1, out=spectra)
+            band = spectra[:, self._lo : self._hi]
+            real = self._real_buffer[:n]
+            imag = self._imag_buffer[:n]
+            power = self._power_buffer[:n]
+            np.multiply(band.real, band.real, out=real)
+            np.multiply(band.imag, band.imag, out=imag)
+            np.add(real, imag, out=power)  # float32 from here: its log is 3x faster
+            power *= self._scale
+            power += POWER_FLOOR
+            np.log(power, out=power)  # the natural log is twice as fast as log10
+            self._sum_db[self._lo : self._hi] += _DB_PER_NEPER * power.sum(axis=0, dtype=np.float64)
+            self._frames += n
 
     def finish(self) -> AverageSpectrum:
         if self._result is None:
@@ -183,7 +212,7 @@ class SpectrumAccumulator:
 
 @lru_cache(maxsize=4)
 def _hann(size: int) -> np.ndarray:
-    window = np.hanning(size + 1)[:-1].astype(np.float32)  # periodic Hann
+    window = np.hanning(size + 1)[:-1]  # periodic Hann, float64 (see SpectrumAccumulator)
     window.setflags(write=False)
     return window
 
@@ -258,6 +287,7 @@ class _Candidates:
     mids: np.ndarray  # bins half-way between teeth, concatenated
     mids_start: np.ndarray
     mids_count: np.ndarray
+    spacing_hz: np.ndarray  # each candidate's spacing (meta's third column)
 
 
 @lru_cache(maxsize=8)
@@ -291,20 +321,26 @@ def _comb_candidates(first_bin: int, last_bin: int, bin_hz: float) -> _Candidate
         np.clip(np.concatenate(mids), 0, n - 1),
         np.concatenate([[0], np.cumsum(mids_count)[:-1]]),
         mids_count,
+        np.array([m[2] for m in meta]),
     )
 
 
-def combs(
-    print_: Fakeprint,
-    best: int = 3,
-    min_spacing_hz: float = 0.0,
-    max_spacing_hz: float = math.inf,
-) -> list[Comb]:
-    """The ``best`` candidate combs by z, each from a different spacing family."""
+@dataclass(frozen=True)
+class _CombTable:
+    """Every candidate comb's statistics over one fakeprint (computed once, read twice)."""
+
+    candidates: _Candidates
+    spacing_hz: np.ndarray
+    contrast: np.ndarray
+    z: np.ndarray
+    hits: np.ndarray
+
+
+def _comb_table(print_: Fakeprint) -> _CombTable | None:
     v = np.clip(print_.values_db, 0.0, None)
     n = len(v)
     if n < 64:
-        return []
+        return None
     padded = np.pad(v, COMB_TOLERANCE_BINS)
     local_max = np.lib.stride_tricks.sliding_window_view(padded, 2 * COMB_TOLERANCE_BINS + 1).max(
         axis=1
@@ -320,8 +356,16 @@ def combs(
     hits = np.add.reduceat((tooth_heights > PEAK_MIN_DB).astype(np.float64), c.teeth_start)
     contrast = tooth_mean - mid_mean
     z = contrast * np.sqrt(c.teeth_count / 2.0) / spread
-    spacing_hz = np.array([m[2] for m in c.meta])
-    z = np.where((spacing_hz >= min_spacing_hz) & (spacing_hz < max_spacing_hz), z, -np.inf)
+    return _CombTable(c, c.spacing_hz, contrast, z, hits)
+
+
+def _best_combs(
+    table: _CombTable | None, best: int, min_spacing_hz: float, max_spacing_hz: float
+) -> list[Comb]:
+    if table is None:
+        return []
+    c, spacing_hz = table.candidates, table.spacing_hz
+    z = np.where((spacing_hz >= min_spacing_hz) & (spacing_hz < max_spacing_hz), table.z, -np.inf)
     chosen: list[Comb] = []
     for i in np.argsort(-z, kind="stable")[:200]:
         if not np.isfinite(z[i]):
@@ -336,14 +380,24 @@ def combs(
                 divisor,
                 spacing,
                 int(c.teeth_count[i]),
-                float(contrast[i]),
+                float(table.contrast[i]),
                 float(z[i]),
-                float(hits[i] / c.teeth_count[i]),
+                float(table.hits[i] / c.teeth_count[i]),
             )
         )
         if len(chosen) == best:
             break
     return chosen
+
+
+def combs(
+    print_: Fakeprint,
+    best: int = 3,
+    min_spacing_hz: float = 0.0,
+    max_spacing_hz: float = math.inf,
+) -> list[Comb]:
+    """The ``best`` candidate combs by z, each from a different spacing family."""
+    return _best_combs(_comb_table(print_), best, min_spacing_hz, max_spacing_hz)
 
 
 def _sharp_heights(print_: Fakeprint) -> np.ndarray:
@@ -378,15 +432,122 @@ def _pooled(print_: Fakeprint, band_hz: tuple[float, float] = BAND_HZ) -> np.nda
     return out / 10.0
 
 
+def _smooth(n: int) -> bool:
+    for prime in SMOOTH_PRIMES:
+        while n % prime == 0:
+            n //= prime
+    return n == 1
+
+
+def robust_z(print_: Fakeprint) -> np.ndarray:
+    """The fakeprint in units of its own noise: (value - block median) / block MAD."""
+    v = print_.values_db.astype(np.float64)
+    z = np.zeros(len(v))
+    for start in range(0, len(v), Z_BLOCK_BINS):
+        block = v[start : start + Z_BLOCK_BINS]
+        reference = block if len(block) >= Z_BLOCK_BINS // 2 else v[-Z_BLOCK_BINS:]
+        median = float(np.median(reference))
+        mad = 1.4826 * float(np.median(np.abs(reference - median)))
+        z[start : start + Z_BLOCK_BINS] = (block - median) / max(mad, Z_FLOOR_DB)
+    return z
+
+
+@dataclass(frozen=True)
+class _Matched:
+    """Candidate combs with 7-smooth divisors over one sub-band, flattened."""
+
+    spacing_hz: np.ndarray
+    teeth: np.ndarray  # the lower of the two bins around each exact multiple
+    teeth_start: np.ndarray
+    teeth_count: np.ndarray
+    mids: np.ndarray
+    mids_start: np.ndarray
+    mids_count: np.ndarray
+
+
+@lru_cache(maxsize=16)
+def _matched_candidates(
+    first_bin: int, n: int, bin_hz: float, band: tuple[float, float]
+) -> _Matched | None:
+    lo_hz = max(band[0], (first_bin + 1) * bin_hz)
+    hi_hz = min(band[1], (first_bin + n - 2) * bin_hz)
+    seen: set[float] = set()
+    spacings: list[float] = []
+    teeth: list[np.ndarray] = []
+    mids: list[np.ndarray] = []
+    for rate in COMB_RATES_HZ:
+        for divisor in range(2, int(rate / COMB_MIN_SPACING_HZ) + 1):
+            spacing = rate / divisor
+            if not _smooth(divisor) or spacing > COMB_MAX_SPACING_HZ:
+                continue
+            if round(spacing, 2) in seen:
+                continue
+            seen.add(round(spacing, 2))
+            k = np.arange(math.ceil(lo_hz / spacing), math.floor(hi_hz / spacing) + 1)
+            k_mid = k[(k + 0.5) * spacing <= hi_hz]
+            if len(k) < 2 or len(k_mid) < 1:
+                continue
+            spacings.append(spacing)
+            # A line at an exact frequency lies between two bins: floor and floor + 1.
+            teeth.append(np.floor(k * spacing / bin_hz).astype(np.int64) - first_bin)
+            mids.append(np.floor((k_mid + 0.5) * spacing / bin_hz).astype(np.int64) - first_bin)
+    if not spacings:
+        return None
+    teeth_count = np.array([len(t) for t in teeth])
+    mids_count = np.array([len(m) for m in mids])
+    return _Matched(
+        np.array(spacings),
+        np.clip(np.concatenate(teeth), 0, n - 2),
+        np.concatenate([[0], np.cumsum(teeth_count)[:-1]]),
+        teeth_count,
+        np.clip(np.concatenate(mids), 0, n - 2),
+        np.concatenate([[0], np.cumsum(mids_count)[:-1]]),
+        mids_count,
+    )
+
+
+def matched_comb_scores(print_: Fakeprint) -> np.ndarray:
+    """The best matched-comb scores: coarse (>= 250 Hz) and fine, best sub-band and 4-20 kHz.
+
+    Each tooth is the larger robust z (:func:`robust_z`, clipped at Z_CLIP) of the two
+    bins around k x spacing, minus the same half-way between teeth, summed over every
+    tooth: a comb of many weak lines scores about sqrt(teeth) higher than one of them.
+    Under the null (no comb) a score is about N(0, 1) before the maximum over candidates.
+    Returned as log(1 + max(score, 0)).
+    """
+    if len(print_.values_db) < 64:
+        return np.zeros(4)
+    z = np.clip(robust_z(print_), -3.0, Z_CLIP)
+    pair = np.append(np.maximum(z[:-1], z[1:]), z[-1])
+    coarse, fine = [], []
+    for band in SUB_BANDS_HZ:
+        c = _matched_candidates(print_.first_bin, len(z), print_.bin_hz, band)
+        if c is None:
+            coarse.append(0.0)
+            fine.append(0.0)
+            continue
+        tooth_mean = np.add.reduceat(pair[c.teeth], c.teeth_start) / c.teeth_count
+        mid_mean = np.add.reduceat(pair[c.mids], c.mids_start) / c.mids_count
+        score = (tooth_mean - mid_mean) * np.sqrt(
+            c.teeth_count * c.mids_count / (c.teeth_count + c.mids_count)
+        )
+        coarse.append(float(score[c.spacing_hz >= COARSE_COMB_HZ].max(initial=0.0)))
+        fine.append(float(score[c.spacing_hz < COARSE_COMB_HZ].max(initial=0.0)))
+    return np.log1p(np.clip([max(coarse), max(fine), coarse[-1], fine[-1]], 0.0, None))
+
+
 def feature_names(feature_set: str = "invariant") -> list[str]:
     if feature_set not in FEATURE_SETS:
         raise ValueError(f"unknown feature set {feature_set!r}; expected one of {FEATURE_SETS}")
     names: list[str] = []
-    if feature_set in ("invariant", "both"):
+    if feature_set in ("invariant", "matched", "both"):
         names += [f"peak_top{k}_db" for k in TOP_PEAKS]
         names += [f"peaks_over_{int(t)}db" for t in PEAK_COUNT_DB]
         names += ["coarse1_z", "coarse1_contrast_db", "coarse1_hits", "coarse2_z"]
         names += ["fine1_z", "fine1_contrast_db"]
+    if feature_set == "matched":
+        names += ["matched_coarse_best", "matched_fine_best"]
+        names += ["matched_coarse_4_20k", "matched_fine_4_20k"]
     if feature_set in ("fakeprint", "both"):
         cells = round((BAND_HZ[1] - BAND_HZ[0]) / POOL_HZ)
         names += [f"fp_{int(BAND_HZ[0] + i * POOL_HZ)}hz" for i in range(cells)]
@@ -401,11 +562,12 @@ def features(
     print_ = fakeprint(spectrum)
     # Coarse combs (the last layers: spacing >= 250 Hz) and fine ones are kept apart:
     # music has fine combs of its own (the partials of a steady low note).
-    coarse = combs(print_, 2, min_spacing_hz=COARSE_COMB_HZ)
-    fine = combs(print_, 1, max_spacing_hz=COARSE_COMB_HZ)
+    table = _comb_table(print_)
+    coarse = _best_combs(table, 2, COARSE_COMB_HZ, math.inf)
+    fine = _best_combs(table, 1, 0.0, COARSE_COMB_HZ)
     found = sorted(coarse + fine, key=lambda c: -c.z)
     parts: list[np.ndarray] = []
-    if feature_set in ("invariant", "both"):
+    if feature_set in ("invariant", "matched", "both"):
         heights = np.sort(_sharp_heights(print_))[::-1]
         heights = heights if len(heights) else np.zeros(1)
         top = [heights[k - 1] if len(heights) >= k else 0.0 for k in TOP_PEAKS]
@@ -422,6 +584,8 @@ def features(
             f.contrast_db / 10.0,
         ]
         parts.append(np.array([*(np.array(top) / 10.0), *counts, *comb], dtype=np.float64))
+    if feature_set == "matched":
+        parts.append(matched_comb_scores(print_))
     if feature_set in ("fakeprint", "both"):
         parts.append(_pooled(print_))
     return np.concatenate(parts), print_, found

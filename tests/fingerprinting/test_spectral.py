@@ -68,6 +68,27 @@ def test_streaming_equals_one_shot(with_artifacts: np.ndarray) -> None:
         accumulator.feed(with_artifacts[:10])
 
 
+def test_accumulator_is_the_mean_log_power_of_hann_frames() -> None:
+    # Given 40 frames (more than one FFT batch) of noise with a line, some frames silent
+    signal = lines([7000.0], level_db=-40.0, seconds=40 * spectral.FFT_SIZE / RATE + 0.1)
+    signal[5 * spectral.FFT_SIZE : 7 * spectral.FFT_SIZE] = 0.0
+    # When accumulated
+    spectrum = spectral.average_spectrum(signal)
+    # Then it is, bin for bin, the mean over the non-silent frames of 10 log10 of the
+    # power of the periodic-Hann-windowed FFT (0 dB = full-scale sine), computed directly
+    n = spectral.FFT_SIZE
+    window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / n)
+    frames = signal[: (len(signal) // n) * n].astype(np.float64).reshape(-1, n)
+    frames = frames[(frames**2).mean(axis=1) >= 10 ** (spectral.SILENT_FRAME_DBFS / 10)]
+    power = np.abs(np.fft.rfft(frames * window, axis=1)) ** 2 * 4.0 / window.sum() ** 2
+    expected = (10 * np.log10(power + spectral.POWER_FLOOR)).mean(axis=0)
+    assert spectrum.frames == len(frames) == 38
+    analysed = ~np.isnan(spectrum.mean_db)
+    assert analysed[round(spectral.BAND_HZ[0] / spectral.BIN_HZ)]
+    assert analysed[round(spectral.BAND_HZ[1] / spectral.BIN_HZ)]
+    np.testing.assert_allclose(spectrum.mean_db[analysed], expected[analysed], atol=1e-3)
+
+
 def test_int16_is_scaled_like_float() -> None:
     signal = lines([6000.0], level_db=-20.0, seconds=3.0)
     as_int16 = np.round(signal * 32768).astype(np.int16)
@@ -229,3 +250,49 @@ def test_hires_at_the_source_rate_skips_the_resampler(tmp_path: Path) -> None:
     audio.decode(path, hires_consumers=(Collect(),))
     quantised = np.round(np.clip(stereo, -1, 1) * 32767) / 32768
     np.testing.assert_allclose(np.concatenate(fed), quantised.mean(axis=1), atol=1e-4)
+
+
+def comb_of_sines(spacing_hz: float, level_db: float = -65.0, seconds: float = 12.0) -> np.ndarray:
+    """White noise at -30 dBFS plus sines at every multiple of ``spacing_hz`` in 4-8 kHz."""
+    rng = np.random.default_rng(0)
+    t = np.arange(int(seconds * RATE)) / RATE
+    signal = rng.normal(0, 10 ** (-30 / 20), len(t))
+    for k in range(math.ceil(4000 / spacing_hz), math.floor(8000 / spacing_hz) + 1):
+        phase = rng.uniform(0, 2 * np.pi)
+        signal += 10 ** (level_db / 20) * np.sin(2 * np.pi * k * spacing_hz * t + phase)
+    return signal.astype(np.float32)
+
+
+def test_matched_comb_sums_many_weak_lines_on_a_decoders_grid() -> None:
+    # Given 81 weak lines (each about the noise's level in its bin) every 16000 / 320 = 50 Hz,
+    # as a 16 kHz decoder with a hop of 320 leaves them; the same at a musical pitch of
+    # 50.3 Hz (no standard rate / 7-smooth divisor); and the noise alone
+    decoder, note, noise = (
+        spectral.fakeprint(spectral.average_spectrum(s))
+        for s in (comb_of_sines(50.0), comb_of_sines(50.3), lines([], seconds=12.0))
+    )
+    # Then no line alone is a clear peak, but the matched fine comb stands far out of the
+    # noise for the decoder's grid only (scores are log(1 + score))
+    assert max(h for _, h in spectral.peaks(decoder, 0.0)) < 6.0
+    scores = {
+        name: np.expm1(spectral.matched_comb_scores(p))
+        for name, p in (("decoder", decoder), ("note", note), ("noise", noise))
+    }
+    assert scores["decoder"][1] > 10.0
+    assert scores["note"][1] < 4.0 and scores["noise"][1] < 4.0
+    # whereas the free comb search of the "invariant" features prefers the note
+    fine = {
+        name: spectral.combs(p, 1, max_spacing_hz=spectral.COARSE_COMB_HZ)[0]
+        for name, p in (("decoder", decoder), ("note", note))
+    }
+    assert fine["note"].z > fine["decoder"].z and fine["note"].divisor not in (0, 320)
+
+
+def test_matched_feature_set_extends_the_invariant_one(with_artifacts: np.ndarray) -> None:
+    spectrum = spectral.average_spectrum(with_artifacts)
+    invariant, _, _ = spectral.features(spectrum, "invariant")
+    matched, _, _ = spectral.features(spectrum, "matched")
+    assert len(matched) == len(spectral.feature_names("matched")) == len(invariant) + 4
+    np.testing.assert_array_equal(matched[: len(invariant)], invariant)
+    # EnCodec-24k's 75 Hz comb (24000 / 320) at -30 dB: far above a noise-only score
+    assert np.expm1(matched[len(invariant) + 1]) > 10.0
