@@ -444,6 +444,7 @@ FINGERPRINT_RESAMPLER = "filter_size=16:phase_shift=8:linear_interp=1:cutoff=0.8
 # Part of every stored fingerprint's algorithm: the items depend on the resampler.
 PCM_VERSION = "pcm/2 swr-16-8-linear-0.8"
 _CHUNK_SAMPLES = 16384  # per frame out of the graph: Python runs once per 1.5 s at 11025 Hz
+_HIRES_CHUNK_SAMPLES = 65536  # the same, 1.5 s at 44.1 kHz
 
 # Demuxers the fast path may hand a file name to (FFmpeg's movie source reopens the file
 # by name, with the demuxer forced to the one found from the content). Playlist-like
@@ -457,10 +458,12 @@ class _PcmGraph:
     """One FFmpeg filter graph from the decoded audio to the consumers' formats.
 
     Source: ``amovie`` (FFmpeg demuxes and decodes the file itself, no Python per
-    packet) or ``abuffer`` (decoded frames pushed from Python). Outputs: mono int16 at
-    ``sample_rate`` through fpcalc's resampler, and, with ``hires_rate``, mono float32
-    at that rate through an ``asplit`` branch (swresample's defaults; a source already at
-    that rate is only mixed down). Frames leave in chunks of ``_CHUNK_SAMPLES``.
+    packet) or ``abuffer`` (decoded frames pushed from Python). The source is mixed down
+    once, in float, to the mean of its channels; then mono int16 at ``sample_rate``
+    through fpcalc's resampler and, with ``hires_rate``, mono float32 at that rate
+    through an ``asplit`` branch (swresample's defaults; nothing to do for a source
+    already at that rate). Frames leave in chunks of ``_CHUNK_SAMPLES`` (int16) and
+    ``_HIRES_CHUNK_SAMPLES`` (float32).
     """
 
     def __init__(
@@ -489,15 +492,19 @@ class _PcmGraph:
                 layout=stream.layout.name,
                 time_base=stream.time_base or Fraction(1, stream.sample_rate),
             )
-        head = self.source
+        # Mixed down first, once, to the mean of the channels: the resamplers then work
+        # on one channel (fpcalc's swresample mixes down before resampling too).
+        head = graph.add("aresample", "ochl=mono:rematrix_maxval=1:osf=flt")
+        self.source.link_to(head)
         if hires_rate:
-            head = graph.add("asplit", "2")
-            self.source.link_to(head)
-        self.sinks = [self._branch(graph, head, 0, f"{sample_rate}:{FINGERPRINT_RESAMPLER}", "s16")]
-        if hires_rate:
-            # rematrix_maxval=1: mixed down as the mean of the channels, as for int16 output
+            split = graph.add("asplit", "2")
+            head.link_to(split)
+            head = split
+        resampler = f"{sample_rate}:{FINGERPRINT_RESAMPLER}"
+        self.sinks = [self._branch(graph, head, 0, resampler, "s16", _CHUNK_SAMPLES)]
+        if hires_rate:  # bigger chunks: the spectral analysis batches its frames anyway
             self.sinks.append(
-                self._branch(graph, head, 1, f"{hires_rate}:rematrix_maxval=1", "flt")
+                self._branch(graph, head, 1, str(hires_rate), "flt", _HIRES_CHUNK_SAMPLES)
             )
         graph.configure()
         self.graph = graph
@@ -505,11 +512,13 @@ class _PcmGraph:
         self.done = [False] * len(self.sinks)
 
     @staticmethod
-    def _branch(graph: Any, head: Any, output: int, resample: str, sample_format: str) -> Any:
+    def _branch(
+        graph: Any, head: Any, output: int, resample: str, sample_format: str, chunk: int
+    ) -> Any:
         nodes = [
             graph.add("aresample", resample),
             graph.add("aformat", f"sample_fmts={sample_format}:channel_layouts=mono"),
-            graph.add("asetnsamples", f"n={_CHUNK_SAMPLES}:p=0"),
+            graph.add("asetnsamples", f"n={chunk}:p=0"),
             graph.add("abuffersink"),
         ]
         head.link_to(nodes[0], output)
