@@ -34,6 +34,7 @@ What is computed here, in one streaming pass beside the fingerprint:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -292,27 +293,38 @@ class _Candidates:
     spacing_hz: np.ndarray  # each candidate's spacing (meta's third column)
 
 
+def _combs(
+    lo_hz: float, hi_hz: float, *, smooth_only: bool
+) -> Iterator[tuple[int, int, float, np.ndarray, np.ndarray]]:
+    """Each comb spacing ``rate / divisor`` (standard rates, spacing limits) once, with its
+    teeth ``k`` and half-way points ``k_mid`` inside [lo_hz, hi_hz]; ``smooth_only`` keeps
+    divisors that are products of small primes (a decoder's strides)."""
+    seen: set[float] = set()
+    for rate in COMB_RATES_HZ:
+        for divisor in range(2, int(rate / COMB_MIN_SPACING_HZ) + 1):
+            spacing = rate / divisor
+            if spacing > COMB_MAX_SPACING_HZ or (smooth_only and not _smooth(divisor)):
+                continue
+            if round(spacing, 2) in seen:
+                continue
+            seen.add(round(spacing, 2))
+            k = np.arange(math.ceil(lo_hz / spacing), math.floor(hi_hz / spacing) + 1)
+            k_mid = k[(k + 0.5) * spacing <= hi_hz]
+            if len(k) >= 2 and len(k_mid) >= 1:
+                yield rate, divisor, spacing, k, k_mid
+
+
 @lru_cache(maxsize=8)
 def _comb_candidates(first_bin: int, last_bin: int, bin_hz: float) -> _Candidates:
-    seen: set[float] = set()
     meta: list[tuple[int, int, float]] = []
     teeth: list[np.ndarray] = []
     mids: list[np.ndarray] = []
     lo_hz, hi_hz = first_bin * bin_hz, last_bin * bin_hz
     n = last_bin - first_bin + 1
-    for rate in COMB_RATES_HZ:
-        for divisor in range(2, int(rate / COMB_MIN_SPACING_HZ) + 1):
-            spacing = rate / divisor
-            if spacing > COMB_MAX_SPACING_HZ or round(spacing, 2) in seen:
-                continue
-            seen.add(round(spacing, 2))
-            k = np.arange(math.ceil(lo_hz / spacing), math.floor(hi_hz / spacing) + 1)
-            k_mid = k[(k + 0.5) * spacing <= hi_hz]
-            if len(k) < 2 or len(k_mid) < 1:
-                continue
-            meta.append((rate, divisor, spacing))
-            teeth.append(np.rint(k * spacing / bin_hz).astype(np.int64) - first_bin)
-            mids.append(np.rint((k_mid + 0.5) * spacing / bin_hz).astype(np.int64) - first_bin)
+    for rate, divisor, spacing, k, k_mid in _combs(lo_hz, hi_hz, smooth_only=False):
+        meta.append((rate, divisor, spacing))
+        teeth.append(np.rint(k * spacing / bin_hz).astype(np.int64) - first_bin)
+        mids.append(np.rint((k_mid + 0.5) * spacing / bin_hz).astype(np.int64) - first_bin)
     teeth_count = np.array([len(t) for t in teeth])
     mids_count = np.array([len(m) for m in mids])
     return _Candidates(
@@ -473,26 +485,14 @@ def _matched_candidates(
 ) -> _Matched | None:
     lo_hz = max(band[0], (first_bin + 1) * bin_hz)
     hi_hz = min(band[1], (first_bin + n - 2) * bin_hz)
-    seen: set[float] = set()
     spacings: list[float] = []
     teeth: list[np.ndarray] = []
     mids: list[np.ndarray] = []
-    for rate in COMB_RATES_HZ:
-        for divisor in range(2, int(rate / COMB_MIN_SPACING_HZ) + 1):
-            spacing = rate / divisor
-            if not _smooth(divisor) or spacing > COMB_MAX_SPACING_HZ:
-                continue
-            if round(spacing, 2) in seen:
-                continue
-            seen.add(round(spacing, 2))
-            k = np.arange(math.ceil(lo_hz / spacing), math.floor(hi_hz / spacing) + 1)
-            k_mid = k[(k + 0.5) * spacing <= hi_hz]
-            if len(k) < 2 or len(k_mid) < 1:
-                continue
-            spacings.append(spacing)
-            # A line at an exact frequency lies between two bins: floor and floor + 1.
-            teeth.append(np.floor(k * spacing / bin_hz).astype(np.int64) - first_bin)
-            mids.append(np.floor((k_mid + 0.5) * spacing / bin_hz).astype(np.int64) - first_bin)
+    for _, _, spacing, k, k_mid in _combs(lo_hz, hi_hz, smooth_only=True):
+        spacings.append(spacing)
+        # A line at an exact frequency lies between two bins: floor and floor + 1.
+        teeth.append(np.floor(k * spacing / bin_hz).astype(np.int64) - first_bin)
+        mids.append(np.floor((k_mid + 0.5) * spacing / bin_hz).astype(np.int64) - first_bin)
     if not spacings:
         return None
     teeth_count = np.array([len(t) for t in teeth])
