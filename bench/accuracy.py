@@ -320,7 +320,7 @@ def main() -> None:
     print(
         f"Stemma matching accuracy, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
         f"{platform.machine()} {platform.processor() or ''} x{len(__import__('os').sched_getaffinity(0))}, "
-        f"{matching.ALGORITHM_VERSION}, {chromaprint.ALGORITHM_VERSION}"
+        f"{matching.ALGORITHM_VERSION}, {chromaprint.ALGORITHM_VERSION} {audio.PCM_VERSION}"
     )
 
     started = time.perf_counter()
