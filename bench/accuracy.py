@@ -310,6 +310,14 @@ def main() -> None:
     )
     parser.add_argument("--cache", type=Path, default=degrade.CACHE_DIR)
     args = parser.parse_args()
+    if args.audfprint_every:
+        try:
+            import audfprint2  # noqa: F401
+        except ImportError:  # say so now, not after the hour the set takes to build
+            raise SystemExit(
+                "audfprint2 is missing: .venv/bin/pip install -r requirements-bench.txt "
+                "(or run with --audfprint-every 0)"
+            ) from None
 
     manifest_file = degrade.manifest_path(args.cache, args.tracks, args.quick)
     if not manifest_file.exists():
