@@ -792,10 +792,11 @@ def _mono_s16(frame: av.AudioFrame) -> np.ndarray:
 
 def _levels_dbfs(samples: np.ndarray) -> tuple[float, float]:
     """(RMS, peak) of int16 samples in dB relative to full scale; -inf for digital silence."""
-    # In integers: exact, and no BLAS thread spinning beside the decoder (float64 np.dot).
+    # In integers: exact, and no BLAS thread spinning beside the decoder (float64 np.dot);
+    # an int64 dot is one pass, without the squares' temporary array.
     as_int = samples.astype(np.int64)
-    rms = math.sqrt(float(np.sum(as_int * as_int)) / len(samples))
-    peak = float(np.max(np.abs(as_int)))
+    rms = math.sqrt(float(np.dot(as_int, as_int)) / len(samples))
+    peak = float(max(int(samples.max()), -int(samples.min())))
     return _dbfs(rms), _dbfs(peak)
 
 
