@@ -270,14 +270,7 @@ def _analyse(check: Check, started: float) -> None:
         territories=check.declared["territories"],
         usage_types=check.declared["usage_types"],
         declared_ai=declared_ai,
-        detected_ai={
-            "assessment": assessment.assessment,
-            "confidence": round(assessment.confidence, 4),
-            "evidence": [
-                {"source": e.source, "score": e.score, "detail": e.detail}
-                for e in assessment.evidence
-            ],
-        },
+        detected_ai=assessment.as_fact(),
         matches=[
             policy_selectors.MatchInput(
                 recording_id=m.ref_id,

@@ -54,6 +54,17 @@ class Assessment:
             "evidence": [e.as_dict() for e in self.evidence],
         }
 
+    def as_fact(self) -> dict[str, Any]:
+        """What the policies get as ``detected_ai`` (policies.facts): the outcome and each
+        signal's source, score and detail."""
+        return {
+            "assessment": self.assessment,
+            "confidence": round(self.confidence, 4),
+            "evidence": [
+                {"source": e.source, "score": e.score, "detail": e.detail} for e in self.evidence
+            ],
+        }
+
 
 def assess(evidence: Iterable[Evidence], *, declared: str | None) -> Assessment:
     """Combine the signals; only AI-positive scores above one half count as pointing to AI."""

@@ -49,19 +49,22 @@ class DatabaseIndex:
         )
 
     def items(self, ref_ids: Iterable[int]) -> dict[int, np.ndarray]:
-        shas = dict(
-            Recording.objects.filter(pk__in=list(ref_ids)).values_list("pk", "audio_sha256")
+        return {pk: items for pk, (_, items) in stored_fingerprints(ref_ids).items()}
+
+
+def stored_fingerprints(ids: Iterable[int]) -> dict[int, tuple[str, np.ndarray]]:
+    """Recording id -> (its audio's sha256, the stored items), for those fingerprinted."""
+    shas = dict(Recording.objects.filter(pk__in=list(ids)).values_list("pk", "audio_sha256"))
+    blobs = dict(
+        Fingerprint.objects.filter(audio_sha256__in=set(shas.values())).values_list(
+            "audio_sha256", "items"
         )
-        blobs = dict(
-            Fingerprint.objects.filter(audio_sha256__in=set(shas.values())).values_list(
-                "audio_sha256", "items"
-            )
-        )
-        return {
-            pk: chromaprint.from_bytes(bytes(blobs[sha]))
-            for pk, sha in shas.items()
-            if sha in blobs
-        }
+    )
+    return {
+        pk: (sha, chromaprint.from_bytes(bytes(blobs[sha])))
+        for pk, sha in shas.items()
+        if sha in blobs
+    }
 
 
 def _terms(items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -198,21 +201,16 @@ def _rebuild_postgresql_locked(batch_size: int) -> tuple[int, int]:
         cursor.execute(f"DROP TABLE IF EXISTS {_SHADOW}")
         cursor.execute(f"CREATE TABLE {_SHADOW} (LIKE {_TABLE} INCLUDING DEFAULTS)")
     built: dict[int, tuple[str, int]] = {}  # recording -> (audio sha256, term count)
-    index = DatabaseIndex()
     ids = indexable()
     copy_sql = f"COPY {_SHADOW} (key, recording_id, position) FROM STDIN"
     for start in range(0, len(ids), batch_size):
-        batch = ids[start : start + batch_size]
-        shas = dict(Recording.objects.filter(pk__in=batch).values_list("pk", "audio_sha256"))
-        items = index.items(batch)
+        stored = stored_fingerprints(ids[start : start + batch_size])
         with transaction.atomic(), connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
-            for pk in batch:
-                if pk not in items:
-                    continue
-                keys, positions = _terms(items[pk])
+            for pk, (sha, items) in stored.items():
+                keys, positions = _terms(items)
                 for key, position in zip(keys.tolist(), positions.tolist(), strict=True):
                     copy.write_row((key, pk, position))
-                built[pk] = (shas[pk], len(keys))
+                built[pk] = (sha, len(keys))
     with connection.cursor() as cursor:
         cursor.execute(
             f"ALTER TABLE {_SHADOW} ADD CONSTRAINT {_SHADOW}_pkey "

@@ -17,7 +17,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from common.errors import ValidationError
-from registry.territories import TerritoryError, normalize_territories
 
 from .canonical import canonical_json, sha256_of
 from .validation import REQUIRED, TOO_LARGE, UNKNOWN, VALUE, FieldErrors, join
@@ -301,18 +300,8 @@ MAX_DURATION_S = 1e6
 def _territories(
     errors: FieldErrors, value: Any, path: str, *, allow_empty: bool
 ) -> tuple[str, ...] | None:
-    items = errors.list(value, path, max_items=MAX_LIST)
-    if items is None:
-        return None
-    try:
-        codes = normalize_territories(items)
-    except TerritoryError as error:
-        errors.add(path, VALUE, error.message)
-        return None
-    if not codes and not allow_empty:
-        errors.add(path, VALUE, "must name at least one territory (or WORLD)")
-        return None
-    return tuple(codes)
+    empty = None if allow_empty else "must name at least one territory (or WORLD)"
+    return errors.territories(value, path, max_items=MAX_LIST, empty=empty)
 
 
 def _id(errors: FieldErrors, value: Any, path: str) -> int | None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from common.errors import ValidationError
-from registry.territories import ISO_3166_ALPHA2, WORLD, TerritoryError, normalize_territories
+from registry.territories import ISO_3166_ALPHA2, WORLD
 
 from .canonical import sha256_of
 from .facts import AI_DISCLOSURES, AI_ELEMENTS, EVIDENCE_SOURCES, USAGE_TYPE
@@ -495,18 +495,9 @@ def _flag(errors: FieldErrors, value: Any, path: str) -> Flag | None:
 
 
 def _territory_list(errors: FieldErrors, value: Any, path: str) -> tuple[str, ...] | None:
-    items = errors.list(value, path, max_items=MAX_VALUES)
-    if items is None:
-        return None
-    try:
-        codes = normalize_territories(items)
-    except TerritoryError as error:
-        errors.add(path, VALUE, error.message)
-        return None
-    if not codes:
-        errors.add(path, VALUE, "must name at least one territory")
-        return None
-    return tuple(codes)
+    return errors.territories(
+        value, path, max_items=MAX_VALUES, empty="must name at least one territory"
+    )
 
 
 def _territories(errors: FieldErrors, value: Any, path: str) -> TerritoryTest | None:

@@ -14,6 +14,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from common.errors import ValidationError
+from registry.territories import TerritoryError, normalize_territories
 
 # Kinds of problem; each parser maps them to its own stable codes.
 UNKNOWN = "unknown"  # a key the schema does not define
@@ -84,6 +85,24 @@ class FieldErrors:
             self.add(path, TOO_LARGE, f"at most {max_items} items (got {len(value)})")
             return None
         return value
+
+    def territories(
+        self, value: Any, path: str, *, max_items: int, empty: str | None
+    ) -> tuple[str, ...] | None:
+        """A list of territory codes, normalised; ``empty`` is the message for an empty
+        list (None: an empty list is allowed)."""
+        items = self.list(value, path, max_items=max_items)
+        if items is None:
+            return None
+        try:
+            codes = normalize_territories(items)
+        except TerritoryError as error:
+            self.add(path, VALUE, error.message)
+            return None
+        if not codes and empty is not None:
+            self.add(path, VALUE, empty)
+            return None
+        return tuple(codes)
 
     def number(
         self,

@@ -287,6 +287,17 @@ def _match_snapshot(match: CheckMatch) -> dict[str, Any]:
     }
 
 
+def _refuse_a_second_open_dispute(org: Organization, what: str, **about: Any) -> None:
+    """DISPUTE_EXISTS (409) while the organisation's dispute about the same thing is open."""
+    existing = Dispute.objects.filter(organization=org, state=Dispute.State.OPEN, **about).first()
+    if existing is not None:
+        raise Conflict(
+            f"dispute {existing.pk} about this {what} is still open",
+            code="DISPUTE_EXISTS",
+            detail={"dispute": existing.pk},
+        )
+
+
 def _open_dispute(**fields: Any) -> Dispute:
     try:
         with transaction.atomic():
@@ -326,15 +337,7 @@ def dispute_open_for_check(
             code="MATCH_NOT_IN_CHECK",
             detail={"field": "match", "value": match.pk},
         )
-    existing = Dispute.objects.filter(
-        organization=org, submission=check, state=Dispute.State.OPEN
-    ).first()
-    if existing is not None:
-        raise Conflict(
-            f"dispute {existing.pk} about this check is still open",
-            code="DISPUTE_EXISTS",
-            detail={"dispute": existing.pk},
-        )
+    _refuse_a_second_open_dispute(org, "check", submission=check)
     subject = Dispute.Subject.MATCH if match is not None else Dispute.Subject.DECISION
     dispute = _open_dispute(
         organization=org,
@@ -400,15 +403,7 @@ def dispute_open_for_conflict(*, actor: Actor, conflict: OwnershipConflict, reas
             code="CONFLICT_NOT_OPEN",
             detail={"status": conflict.status},
         )
-    existing = Dispute.objects.filter(
-        organization=org, conflict=conflict, state=Dispute.State.OPEN
-    ).first()
-    if existing is not None:
-        raise Conflict(
-            f"dispute {existing.pk} about this conflict is still open",
-            code="DISPUTE_EXISTS",
-            detail={"dispute": existing.pk},
-        )
+    _refuse_a_second_open_dispute(org, "conflict", conflict=conflict)
     dispute = _open_dispute(
         organization=org,
         opened_by=actor.user,

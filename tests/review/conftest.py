@@ -223,14 +223,7 @@ def make_check(
         territories=declared["territories"],
         usage_types=declared["usage_types"],
         declared_ai=declared["declared_ai"],
-        detected_ai={
-            "assessment": assessment.assessment,
-            "confidence": round(assessment.confidence, 4),
-            "evidence": [
-                {"source": e.source, "score": e.score, "detail": e.detail}
-                for e in assessment.evidence
-            ],
-        },
+        detected_ai=assessment.as_fact(),
         matches=[
             policy_selectors.MatchInput(
                 recording_id=f.recording.pk,
