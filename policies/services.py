@@ -161,9 +161,7 @@ def version_update(
 @transaction.atomic
 def version_publish(*, actor: Actor, version: PolicyVersion) -> PolicyVersion:
     """Make a draft the policy's version in force; the one it replaces is retired, unchanged."""
-    require_manage(actor, version.policy)
-    Policy.objects.select_for_update().get(pk=version.policy_id)
-    version = PolicyVersion.objects.select_for_update().select_related("policy").get(pk=version.pk)
+    version = _lock_for_status_change(actor, version)
     if version.status != PolicyVersion.Status.DRAFT:
         raise Conflict(
             f"version {version.number} is {version.status}; only a draft can be published",
@@ -194,9 +192,7 @@ def version_publish(*, actor: Actor, version: PolicyVersion) -> PolicyVersion:
 @transaction.atomic
 def version_retire(*, actor: Actor, version: PolicyVersion) -> PolicyVersion:
     """Withdraw the published version without a replacement: the policy stops applying."""
-    require_manage(actor, version.policy)
-    Policy.objects.select_for_update().get(pk=version.policy_id)
-    version = PolicyVersion.objects.select_for_update().select_related("policy").get(pk=version.pk)
+    version = _lock_for_status_change(actor, version)
     if version.status != PolicyVersion.Status.PUBLISHED:
         raise Conflict(
             f"version {version.number} is {version.status}; only the published one can be retired",
@@ -205,6 +201,14 @@ def version_retire(*, actor: Actor, version: PolicyVersion) -> PolicyVersion:
         )
     _retire(actor, version, timezone.now())
     return version
+
+
+def _lock_for_status_change(actor: Actor, version: PolicyVersion) -> PolicyVersion:
+    """The version, fresh and locked, after its policy (so that two publications of one
+    policy queue up); PermissionDenied unless the actor may manage the policy."""
+    require_manage(actor, version.policy)
+    Policy.objects.select_for_update().get(pk=version.policy_id)
+    return PolicyVersion.objects.select_for_update().select_related("policy").get(pk=version.pk)
 
 
 def _retire(actor: Actor, version: PolicyVersion, now: Any) -> None:
