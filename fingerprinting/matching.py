@@ -388,6 +388,38 @@ def _segment(
     )
 
 
+def _rows_with_keys(sorted_keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Row numbers of a table sorted by key whose key is one of ``wanted`` (sorted, unique)."""
+    lo = np.searchsorted(sorted_keys, wanted, side="left")
+    hi = np.searchsorted(sorted_keys, wanted, side="right")
+    n = hi - lo
+    return np.repeat(lo - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
+
+
+def postings_for_each(
+    index: Index, key_sets: Sequence[np.ndarray]
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """``index.postings(keys)`` for each of ``key_sets``, from one lookup of all their keys.
+
+    The rows of each set are the same as its own lookup would give (in another order:
+    :func:`vote` does not depend on it). Fingerprints of one query at neighbouring speeds
+    share keys, and one query costs less than one per set.
+    """
+    wanted = [np.unique(np.asarray(keys, dtype=np.int32)) for keys in key_sets]
+    every_key = np.unique(np.concatenate(wanted)) if wanted else np.zeros(0, np.int32)
+    if not len(every_key):
+        empty = np.zeros(0, dtype=np.int32)
+        return [(empty, empty, empty) for _ in wanted]
+    keys, refs, positions = index.postings(every_key)
+    order = np.argsort(keys, kind="stable")
+    keys, refs, positions = keys[order], refs[order], positions[order]
+    out = []
+    for want in wanted:
+        rows = _rows_with_keys(keys, want)
+        out.append((keys[rows], refs[rows], positions[rows]))
+    return out
+
+
 class MemoryIndex:
     """An in-memory inverted index with the same interface as the database-backed one."""
 
@@ -431,11 +463,7 @@ class MemoryIndex:
 
     def postings(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         table_keys, table_refs, table_positions = self._sorted_table()
-        wanted = np.unique(np.asarray(keys, dtype=np.int32))
-        lo = np.searchsorted(table_keys, wanted, side="left")
-        hi = np.searchsorted(table_keys, wanted, side="right")
-        n = hi - lo
-        rows = np.repeat(lo - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
+        rows = _rows_with_keys(table_keys, np.unique(np.asarray(keys, dtype=np.int32)))
         return table_keys[rows], table_refs[rows], table_positions[rows]
 
     def items(self, ref_ids: Iterable[int]) -> dict[int, np.ndarray]:
@@ -443,47 +471,52 @@ class MemoryIndex:
 
 
 def _search_at(
-    query_items: np.ndarray,
+    variants: Sequence[tuple[float, np.ndarray]],
     index: Index,
-    speed: float,
     max_candidates: int,
     max_postings_per_key: int,
 ) -> list[Match]:
-    """Matches of one fingerprint of the query, presumed to play ``speed`` times too fast."""
-    keys, positions = query_terms(query_items)
-    if not len(keys):
-        return []
-    candidates = vote(
-        keys,
-        positions,
-        *index.postings(np.unique(keys)),
-        max_candidates=max_candidates,
-        max_postings_per_key=max_postings_per_key,
-    )
-    if not candidates:
-        return []
-    references = index.items({c.ref_id for c in candidates})
+    """Matches of fingerprints of the query, each presumed to play ``speed`` times too fast.
+
+    Each (speed, fingerprint) is searched on its own, but the postings of all of them are
+    fetched in one lookup, and the fingerprints of all their candidates in one more.
+    """
+    terms = [query_terms(items) for _, items in variants]
+    found = postings_for_each(index, [keys for keys, _ in terms])
+    candidates = [
+        vote(
+            keys,
+            positions,
+            *postings,
+            max_candidates=max_candidates,
+            max_postings_per_key=max_postings_per_key,
+        )
+        for (keys, positions), postings in zip(terms, found, strict=True)
+    ]
+    wanted = {c.ref_id for of_one in candidates for c in of_one}
+    references = index.items(wanted) if wanted else {}
     matches = []
-    for candidate in candidates:
-        ref_items = references.get(candidate.ref_id)
-        if ref_items is None:
-            continue
-        for s in align(query_items, ref_items, candidate.offset):
-            matches.append(
-                Match(
-                    ref_id=candidate.ref_id,
-                    score=float(s.score),
-                    # The fingerprint is of the query slowed down by ``speed``.
-                    query_start_s=round(float(s.query_start_s) / speed, 3),
-                    query_end_s=round(float(s.query_end_s) / speed, 3),
-                    reference_start_s=round(float(s.reference_start_s), 3),
-                    reference_end_s=round(float(s.reference_end_s), 3),
-                    query_coverage_pct=round(float(s.query_coverage_pct), 2),
-                    reference_coverage_pct=round(float(s.reference_coverage_pct), 2),
-                    bit_error_rate=round(float(s.bit_error_rate), 4),
-                    speed_factor=round(speed, 4),
+    for (speed, query_items), of_one in zip(variants, candidates, strict=True):
+        for candidate in of_one:
+            ref_items = references.get(candidate.ref_id)
+            if ref_items is None:
+                continue
+            for s in align(query_items, ref_items, candidate.offset):
+                matches.append(
+                    Match(
+                        ref_id=candidate.ref_id,
+                        score=float(s.score),
+                        # The fingerprint is of the query slowed down by ``speed``.
+                        query_start_s=round(float(s.query_start_s) / speed, 3),
+                        query_end_s=round(float(s.query_end_s) / speed, 3),
+                        reference_start_s=round(float(s.reference_start_s), 3),
+                        reference_end_s=round(float(s.reference_end_s), 3),
+                        query_coverage_pct=round(float(s.query_coverage_pct), 2),
+                        reference_coverage_pct=round(float(s.reference_coverage_pct), 2),
+                        bit_error_rate=round(float(s.bit_error_rate), 4),
+                        speed_factor=round(speed, 4),
+                    )
                 )
-            )
     return matches
 
 
@@ -582,13 +615,12 @@ def search(
     ``speed_factors``.
     """
     items = _as_items(query_items)
-    matches = _search_at(items, index, 1.0, max_candidates, max_postings_per_key)
+    matches = _search_at([(1.0, items)], index, max_candidates, max_postings_per_key)
     merged = _merge(matches)
     if speed_variants is not None and (
         _uncovered_s(merged, items) >= MIN_SEGMENT_S
         or any(m.bit_error_rate > SPEED_REFINE_BER for m in merged)
     ):
-        for speed in speed_factors:
-            variant = _as_items(speed_variants(speed))
-            matches += _search_at(variant, index, speed, max_candidates, max_postings_per_key)
+        variants = [(speed, _as_items(speed_variants(speed))) for speed in speed_factors]
+        matches += _search_at(variants, index, max_candidates, max_postings_per_key)
     return _merge(matches)

@@ -7,6 +7,7 @@ from io import StringIO
 import numpy as np
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from fingerprinting import chromaprint, index, matching
 from fingerprinting.models import Fingerprint, IndexedRecording, IndexTerm
@@ -41,6 +42,10 @@ def primary_key() -> list[tuple[str, str]]:
 def items_of(recording_id: int) -> np.ndarray:
     sha = Recording.objects.get(pk=recording_id).audio_sha256
     return chromaprint.from_bytes(bytes(Fingerprint.objects.get(audio_sha256=sha).items))
+
+
+def rows_of(postings: tuple[np.ndarray, np.ndarray, np.ndarray]) -> list[tuple[int, int, int]]:
+    return sorted(zip(*(column.tolist() for column in postings), strict=True))
 
 
 def register_three(label, audio, committed) -> list[int]:
@@ -150,3 +155,35 @@ def test_reindex_outside_a_transaction_vacuums_the_new_table(
             [IndexTerm._meta.db_table],
         )
         assert cursor.fetchone() == (True, True)
+
+
+def test_postings_of_several_key_sets_come_from_one_query_and_match_each_sets_own(db):
+    int4_min, int4_max = -(2**31), 2**31 - 1
+    rows = [
+        (int4_min, 1, 0),
+        (-5, 1, 3),
+        (-5, 2, 3),  # one key, several recordings and positions
+        (-5, 2, 900),
+        (0, 3, 7),
+        (7, 2_000_000_000, 1),
+        (int4_max, 3, 65_000),
+    ]
+    IndexTerm.objects.bulk_create(IndexTerm(key=k, recording_id=r, position=p) for k, r, p in rows)
+    key_sets = [
+        np.array([-5, 7, int4_max], dtype=np.int32),
+        np.array([7, 7, 0, 12345], dtype=np.int32),  # repeated, and a key nobody has
+        np.zeros(0, dtype=np.int32),
+        np.array([int4_min], dtype=np.int32),
+    ]
+    database_index = index.DatabaseIndex()
+
+    with CaptureQueriesContext(connection) as queries:
+        together = matching.postings_for_each(database_index, key_sets)
+    one_by_one = [database_index.postings(keys) for keys in key_sets]
+
+    assert len(queries) == 1
+    expected = [sorted(r for r in rows if r[0] in keys.tolist()) for keys in key_sets]
+    assert [rows_of(found) for found in together] == expected
+    assert [rows_of(found) for found in one_by_one] == expected
+    assert {column.dtype for found in together + one_by_one for column in found} == {np.dtype(np.int32)}
+    assert len(expected[0]) == 5 and expected[2] == []

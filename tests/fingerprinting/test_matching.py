@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import FrozenInstanceError
 from fractions import Fraction
 
@@ -219,6 +219,53 @@ def test_memory_index_add_remove_and_items() -> None:
     assert matching.search(items, index) == []
 
 
+def rows_of(postings: tuple[np.ndarray, np.ndarray, np.ndarray]) -> list[tuple[int, int, int]]:
+    return sorted(zip(*(column.tolist() for column in postings), strict=True))
+
+
+class CountingIndex:
+    """An index that counts the lookups made of it."""
+
+    def __init__(self, base: matching.Index) -> None:
+        self.base = base
+        self.postings_lookups = 0
+        self.items_lookups = 0
+
+    def postings(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        self.postings_lookups += 1
+        return self.base.postings(keys)
+
+    def items(self, ref_ids: Iterable[int]) -> Mapping[int, np.ndarray]:
+        self.items_lookups += 1
+        return self.base.items(ref_ids)
+
+
+def test_postings_for_each_key_set_are_its_own_lookups_rows_from_one_lookup() -> None:
+    shared = np.arange(1000, 1040, dtype=np.uint32) * np.uint32(2654435761)
+    index = matching.MemoryIndex()
+    index.add(1, shared)
+    index.add(2, np.concatenate([shared[20:], shared[:20]]))  # the same keys, elsewhere
+    index.add(3, np.arange(5000, 5040, dtype=np.uint32) * np.uint32(2654435761))
+    keys = {ref: matching.index_terms(index.items([ref])[ref])[0] for ref in (1, 3)}
+    key_sets = [
+        keys[1][:10],
+        np.concatenate([keys[1][5:15], keys[3][:3], keys[3][:3]]),  # overlapping, repeated
+        np.zeros(0, dtype=np.int32),
+        np.array([7], dtype=np.int32),  # in no reference
+    ]
+    counting = CountingIndex(index)
+
+    together = matching.postings_for_each(counting, key_sets)
+
+    assert counting.postings_lookups == 1
+    assert [rows_of(rows) for rows in together] == [
+        rows_of(index.postings(keys)) for keys in key_sets
+    ]
+    assert [len(rows[0]) for rows in together] == [20, 23, 0, 0]
+    assert matching.postings_for_each(counting, [np.zeros(0, dtype=np.int32)])[0][0].size == 0
+    assert counting.postings_lookups == 1  # nothing to look up: no lookup
+
+
 # ---------------------------------------------------------------- degraded real-pipeline audio
 
 Degradation = Callable[[np.ndarray], tuple[np.ndarray, int, str, int | None]]
@@ -310,6 +357,19 @@ def test_speed_change_is_found_and_its_factor_reported(catalogue: Catalogue, fac
     assert matches[0].speed_factor == pytest.approx(factor, abs=0.002)
     assert matches[0].reference_start_s == pytest.approx(8.0, abs=1.0)
     assert matches[0].query_start_s == pytest.approx(0.0, abs=0.5)
+
+
+def test_the_other_speeds_are_looked_up_together(catalogue: Catalogue) -> None:
+    excerpt = cut(catalogue.audio[1], 8.0, 25.0)
+    pcm, items = decode_items(resample(excerpt, round(RATE * 1.02), RATE), RATE, "mp3", 128_000)
+    counting = CountingIndex(catalogue.index)
+
+    matches = matching.search(items, counting, speed_variants=speed.SpeedVariants(pcm))
+
+    assert [(m.ref_id, m.speed_factor) for m in matches] == [(1, 1.02)]
+    # The query as it is, then its 12 speed variants in one lookup, not 12.
+    assert counting.postings_lookups == 2
+    assert counting.items_lookups <= 2
 
 
 # ---------------------------------------------------------------- negatives
