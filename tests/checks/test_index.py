@@ -185,5 +185,7 @@ def test_postings_of_several_key_sets_come_from_one_query_and_match_each_sets_ow
     expected = [sorted(r for r in rows if r[0] in keys.tolist()) for keys in key_sets]
     assert [rows_of(found) for found in together] == expected
     assert [rows_of(found) for found in one_by_one] == expected
-    assert {column.dtype for found in together + one_by_one for column in found} == {np.dtype(np.int32)}
+    assert {column.dtype for found in together + one_by_one for column in found} == {
+        np.dtype(np.int32)
+    }
     assert len(expected[0]) == 5 and expected[2] == []
