@@ -83,7 +83,7 @@ Z_BLOCK_BINS = 256  # the fakeprint's noise is estimated per ~690 Hz block
 Z_FLOOR_DB = 0.3  # ... and never below this (a band at the digital floor is flat)
 Z_CLIP = 10.0  # one loud partial cannot make a comb
 
-FEATURE_SETS = ("invariant", "matched", "fakeprint", "both")
+FEATURE_SETS = ("invariant", "matched", "contrast", "fakeprint", "both")
 
 
 @dataclass(frozen=True)
@@ -294,16 +294,20 @@ class _Candidates:
 
 
 def _combs(
-    lo_hz: float, hi_hz: float, *, smooth_only: bool
+    lo_hz: float, hi_hz: float, *, divisors: str = "all"
 ) -> Iterator[tuple[int, int, float, np.ndarray, np.ndarray]]:
     """Each comb spacing ``rate / divisor`` (standard rates, spacing limits) once, with its
-    teeth ``k`` and half-way points ``k_mid`` inside [lo_hz, hi_hz]; ``smooth_only`` keeps
-    divisors that are products of small primes (a decoder's strides)."""
+    teeth ``k`` and half-way points ``k_mid`` inside [lo_hz, hi_hz]. ``divisors``:
+    "all", "smooth" (products of small primes: a decoder's strides) or "rough" (the
+    others). Every standard rate is itself 7-smooth, so a spacing shared by two rates has
+    a smooth divisor at both or at neither."""
     seen: set[float] = set()
     for rate in COMB_RATES_HZ:
         for divisor in range(2, int(rate / COMB_MIN_SPACING_HZ) + 1):
             spacing = rate / divisor
-            if spacing > COMB_MAX_SPACING_HZ or (smooth_only and not _smooth(divisor)):
+            if spacing > COMB_MAX_SPACING_HZ or (
+                divisors != "all" and _smooth(divisor) != (divisors == "smooth")
+            ):
                 continue
             if round(spacing, 2) in seen:
                 continue
@@ -321,7 +325,7 @@ def _comb_candidates(first_bin: int, last_bin: int, bin_hz: float) -> _Candidate
     mids: list[np.ndarray] = []
     lo_hz, hi_hz = first_bin * bin_hz, last_bin * bin_hz
     n = last_bin - first_bin + 1
-    for rate, divisor, spacing, k, k_mid in _combs(lo_hz, hi_hz, smooth_only=False):
+    for rate, divisor, spacing, k, k_mid in _combs(lo_hz, hi_hz):
         meta.append((rate, divisor, spacing))
         teeth.append(np.rint(k * spacing / bin_hz).astype(np.int64) - first_bin)
         mids.append(np.rint((k_mid + 0.5) * spacing / bin_hz).astype(np.int64) - first_bin)
@@ -479,16 +483,16 @@ class _Matched:
     mids_count: np.ndarray
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=32)
 def _matched_candidates(
-    first_bin: int, n: int, bin_hz: float, band: tuple[float, float]
+    first_bin: int, n: int, bin_hz: float, band: tuple[float, float], divisors: str = "smooth"
 ) -> _Matched | None:
     lo_hz = max(band[0], (first_bin + 1) * bin_hz)
     hi_hz = min(band[1], (first_bin + n - 2) * bin_hz)
     spacings: list[float] = []
     teeth: list[np.ndarray] = []
     mids: list[np.ndarray] = []
-    for _, _, spacing, k, k_mid in _combs(lo_hz, hi_hz, smooth_only=True):
+    for _, _, spacing, k, k_mid in _combs(lo_hz, hi_hz, divisors=divisors):
         spacings.append(spacing)
         # A line at an exact frequency lies between two bins: floor and floor + 1.
         teeth.append(np.floor(k * spacing / bin_hz).astype(np.int64) - first_bin)
@@ -508,6 +512,28 @@ def _matched_candidates(
     )
 
 
+def _band_scores(
+    pair: np.ndarray, print_: Fakeprint, band: tuple[float, float], divisors: str
+) -> tuple[float, float]:
+    """The best coarse (>= 250 Hz) and fine matched-comb score over one sub-band (0 if none)."""
+    c = _matched_candidates(print_.first_bin, len(pair), print_.bin_hz, band, divisors)
+    if c is None:
+        return 0.0, 0.0
+    tooth_mean = np.add.reduceat(pair[c.teeth], c.teeth_start) / c.teeth_count
+    mid_mean = np.add.reduceat(pair[c.mids], c.mids_start) / c.mids_count
+    score = (tooth_mean - mid_mean) * np.sqrt(
+        c.teeth_count * c.mids_count / (c.teeth_count + c.mids_count)
+    )
+    coarse = c.spacing_hz >= COARSE_COMB_HZ
+    return float(score[coarse].max(initial=0.0)), float(score[~coarse].max(initial=0.0))
+
+
+def _z_pairs(print_: Fakeprint) -> np.ndarray:
+    """The clipped robust z of the fakeprint, each bin paired with the next (the larger)."""
+    z = np.clip(robust_z(print_), -3.0, Z_CLIP)
+    return np.append(np.maximum(z[:-1], z[1:]), z[-1])
+
+
 def matched_comb_scores(print_: Fakeprint) -> np.ndarray:
     """The best matched-comb scores: coarse (>= 250 Hz) and fine, best sub-band and 4-20 kHz.
 
@@ -519,37 +545,58 @@ def matched_comb_scores(print_: Fakeprint) -> np.ndarray:
     """
     if len(print_.values_db) < 64:
         return np.zeros(4)
-    z = np.clip(robust_z(print_), -3.0, Z_CLIP)
-    pair = np.append(np.maximum(z[:-1], z[1:]), z[-1])
-    coarse, fine = [], []
-    for band in SUB_BANDS_HZ:
-        c = _matched_candidates(print_.first_bin, len(z), print_.bin_hz, band)
-        if c is None:
-            coarse.append(0.0)
-            fine.append(0.0)
-            continue
-        tooth_mean = np.add.reduceat(pair[c.teeth], c.teeth_start) / c.teeth_count
-        mid_mean = np.add.reduceat(pair[c.mids], c.mids_start) / c.mids_count
-        score = (tooth_mean - mid_mean) * np.sqrt(
-            c.teeth_count * c.mids_count / (c.teeth_count + c.mids_count)
-        )
-        coarse.append(float(score[c.spacing_hz >= COARSE_COMB_HZ].max(initial=0.0)))
-        fine.append(float(score[c.spacing_hz < COARSE_COMB_HZ].max(initial=0.0)))
+    pair = _z_pairs(print_)
+    scores = [_band_scores(pair, print_, band, "smooth") for band in SUB_BANDS_HZ]
+    coarse, fine = [c for c, _ in scores], [f for _, f in scores]
     return np.log1p(np.clip([max(coarse), max(fine), coarse[-1], fine[-1]], 0.0, None))
+
+
+def comb_contrast_scores(print_: Fakeprint) -> np.ndarray:
+    """How much better the best decoder-like (7-smooth) comb scores than the best other one.
+
+    Music makes combs of its own: the partials of a steady note line up at multiples of
+    its pitch, and score on whichever candidate spacing lies nearest, smooth or not; so
+    a tonal clip's best smooth comb is high, and so is its best "rough" comb (a divisor
+    with a prime factor above 7, which no decoder has). A decoder's lines score on their
+    exact smooth spacing only. Per sub-band and per class (coarse, fine): best smooth
+    minus best rough; the features are the largest of those differences per class, and
+    the best rough scores over 4-20 kHz (how comb-like the music is anyway). Signed
+    log(1 + |x|).
+    """
+    if len(print_.values_db) < 64:
+        return np.zeros(4)
+    pair = _z_pairs(print_)
+    differences, rough = [], (0.0, 0.0)
+    for band in SUB_BANDS_HZ:
+        smooth = _band_scores(pair, print_, band, "smooth")
+        rough = _band_scores(pair, print_, band, "rough")
+        differences.append((smooth[0] - rough[0], smooth[1] - rough[1]))
+    values = np.array(
+        [
+            max(d[0] for d in differences),
+            max(d[1] for d in differences),
+            rough[0],  # the last sub-band is 4-20 kHz
+            rough[1],
+        ]
+    )
+    return np.sign(values) * np.log1p(np.abs(values))
 
 
 def feature_names(feature_set: str = "invariant") -> list[str]:
     if feature_set not in FEATURE_SETS:
         raise ValueError(f"unknown feature set {feature_set!r}; expected one of {FEATURE_SETS}")
     names: list[str] = []
-    if feature_set in ("invariant", "matched", "both"):
+    if feature_set in ("invariant", "matched", "contrast", "both"):
         names += [f"peak_top{k}_db" for k in TOP_PEAKS]
         names += [f"peaks_over_{int(t)}db" for t in PEAK_COUNT_DB]
         names += ["coarse1_z", "coarse1_contrast_db", "coarse1_hits", "coarse2_z"]
         names += ["fine1_z", "fine1_contrast_db"]
-    if feature_set == "matched":
+    if feature_set in ("matched", "contrast"):
         names += ["matched_coarse_best", "matched_fine_best"]
         names += ["matched_coarse_4_20k", "matched_fine_4_20k"]
+    if feature_set == "contrast":
+        names += ["contrast_coarse_best", "contrast_fine_best"]
+        names += ["rough_coarse_4_20k", "rough_fine_4_20k"]
     if feature_set in ("fakeprint", "both"):
         cells = round((BAND_HZ[1] - BAND_HZ[0]) / POOL_HZ)
         names += [f"fp_{int(BAND_HZ[0] + i * POOL_HZ)}hz" for i in range(cells)]
@@ -569,7 +616,7 @@ def features(
     fine = _best_combs(table, 1, 0.0, COARSE_COMB_HZ)
     found = sorted(coarse + fine, key=lambda c: -c.z)
     parts: list[np.ndarray] = []
-    if feature_set in ("invariant", "matched", "both"):
+    if feature_set in ("invariant", "matched", "contrast", "both"):
         heights = np.sort(_sharp_heights(print_))[::-1]
         heights = heights if len(heights) else np.zeros(1)
         top = [heights[k - 1] if len(heights) >= k else 0.0 for k in TOP_PEAKS]
@@ -586,8 +633,10 @@ def features(
             f.contrast_db / 10.0,
         ]
         parts.append(np.array([*(np.array(top) / 10.0), *counts, *comb], dtype=np.float64))
-    if feature_set == "matched":
+    if feature_set in ("matched", "contrast"):
         parts.append(matched_comb_scores(print_))
+    if feature_set == "contrast":
+        parts.append(comb_contrast_scores(print_))
     if feature_set in ("fakeprint", "both"):
         parts.append(_pooled(print_))
     return np.concatenate(parts), print_, found

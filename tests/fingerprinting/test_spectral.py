@@ -288,11 +288,33 @@ def test_matched_comb_sums_many_weak_lines_on_a_decoders_grid() -> None:
     assert fine["note"].z > fine["decoder"].z and fine["note"].divisor not in (0, 320)
 
 
-def test_matched_feature_set_extends_the_invariant_one(with_artifacts: np.ndarray) -> None:
+def test_each_feature_set_extends_the_previous_one(with_artifacts: np.ndarray) -> None:
     spectrum = spectral.average_spectrum(with_artifacts)
-    invariant, _, _ = spectral.features(spectrum, "invariant")
-    matched, _, _ = spectral.features(spectrum, "matched")
-    assert len(matched) == len(spectral.feature_names("matched")) == len(invariant) + 4
-    np.testing.assert_array_equal(matched[: len(invariant)], invariant)
+    invariant, matched, contrast = (
+        spectral.features(spectrum, name)[0] for name in ("invariant", "matched", "contrast")
+    )
+    for smaller, larger, name in ((invariant, matched, "matched"), (matched, contrast, "contrast")):
+        assert len(larger) == len(spectral.feature_names(name)) == len(smaller) + 4
+        np.testing.assert_array_equal(larger[: len(smaller)], smaller)
     # EnCodec-24k's 75 Hz comb (24000 / 320) at -30 dB: far above a noise-only score
     assert np.expm1(matched[len(invariant) + 1]) > 10.0
+    # and its combs lie on its smooth grid: the best smooth comb beats every rough one
+    assert max(contrast[len(matched)], contrast[len(matched) + 1]) > 0.5
+
+
+def test_comb_contrast_tells_a_decoders_grid_from_a_notes_partials() -> None:
+    # Given weak lines every 50 Hz (16000 / 320: a decoder's grid) and the partials of a
+    # note whose pitch is exactly a "rough" spacing, 44100 / 877 Hz (877 is prime: no
+    # decoder has that hop), both in noise
+    decoder, note = (
+        spectral.fakeprint(spectral.average_spectrum(comb_of_sines(spacing)))
+        for spacing in (50.0, 44100 / 877)
+    )
+    # Then the decoder's best smooth comb beats every rough one by far (signed log scores),
+    contrast = {"decoder": spectral.comb_contrast_scores(decoder)}
+    contrast["note"] = spectral.comb_contrast_scores(note)
+    assert contrast["decoder"][1] > 1.5
+    # while the note's partials score higher on a rough spacing than on any smooth one,
+    # and say so in the rough comb's score
+    assert contrast["note"][1] < 0.0
+    assert contrast["note"][3] > contrast["decoder"][3]

@@ -57,7 +57,7 @@ class Command(BaseCommand):
             default=0.005,
             help="largest share of the training real files allowed to score 0.5 or more",
         )
-        parser.add_argument("--feature-set", default="matched", choices=spectral.FEATURE_SETS)
+        parser.add_argument("--feature-set", default="contrast", choices=spectral.FEATURE_SETS)
         parser.add_argument("--l2", type=float, default=10.0)
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--name", default="user")
