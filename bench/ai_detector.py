@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from fingerprinting import audio, chromaprint, detector_model, simulate, spectral  # noqa: E402
+from fingerprinting import audio, chromaprint, detector_model, simulate, spectral, synth  # noqa: E402
 
 CACHE = Path(os.environ.get("STEMMA_AI_BENCH_CACHE", "/work/cache/ai-detector"))
 MUSIC_DIRS = (Path("/work/cache/wesnoth"), Path("/work/cache/music"))
@@ -111,18 +111,30 @@ def _spectrum(samples: np.ndarray, rate: int) -> spectral.AverageSpectrum:
     return spectral.average_spectrum(samples)
 
 
-def build_track(path: Path) -> Path | None:
-    """All spectra of one track's clips, cached in one .npz with a JSON list of what each is."""
-    key = hashlib.sha1(str(path).encode(), usedforsecurity=False).hexdigest()[:16]
-    out = CACHE / "spectra" / f"{key}.npz"
-    if out.exists():
-        return out
+def _key(path: Path) -> str:
+    """A track's cache file name."""
+    return hashlib.sha1(str(path).encode(), usedforsecurity=False).hexdigest()[:16]
+
+
+def _decoded(path: Path) -> np.ndarray | None:
+    """The track as the app's 44.1 kHz branch delivers it (mono float), or None if unreadable."""
     collect = _Collect()
     try:
         audio.decode(path, hires_consumers=(collect,), min_duration_s=0.5)
     except audio.AudioError:
         return None
-    music = collect.finish()
+    return collect.finish()
+
+
+def build_track(path: Path) -> Path | None:
+    """All spectra of one track's clips, cached in one .npz with a JSON list of what each is."""
+    key = _key(path)
+    out = CACHE / "spectra" / f"{key}.npz"
+    if out.exists():
+        return out
+    music = _decoded(path)
+    if music is None:
+        return None
     rate = spectral.SAMPLE_RATE
     duration = len(music) / rate
     rows: list[dict[str, Any]] = []
@@ -216,7 +228,7 @@ def build(workers: int = 2) -> None:
 def load_set() -> tuple[np.ndarray, list[dict[str, Any]]]:
     spectra, rows = [], []
     for path in real_tracks():
-        key = hashlib.sha1(str(path).encode(), usedforsecurity=False).hexdigest()[:16]
+        key = _key(path)
         file = CACHE / "spectra" / f"{key}.npz"
         if not file.exists():
             continue
@@ -444,6 +456,167 @@ def cost(tracks: int = 12, repeats: int = 2) -> None:
     print(f"  extra: {100 * (seconds['spectral'] / base - 1):.1f}%")
 
 
+# --- Whole tracks, as the app analyses them (issue 6): the clips above are 30 s; an
+# upload is a whole file, and the app averages every frame of its first minute and one
+# in two after that (spectral.SpectrumAccumulator). Each item is written to a file and
+# read back through audio.decode, exactly as a check reads an upload.
+
+TRACKS_CACHE = CACHE / "tracks"
+WHOLE_TRACKS = 100  # tracks in the whole-track set (seeded order, so every package shows up)
+WHOLE_MAX_S = 420.0  # longer tracks are cut to their first 7 minutes (cost of simulating)
+
+
+def _app_spectrum(path: Path) -> spectral.AverageSpectrum:
+    accumulator = spectral.SpectrumAccumulator()
+    audio.decode(path, hires_consumers=(accumulator,), min_duration_s=0.5)
+    return accumulator.finish()
+
+
+def build_whole_track(path: Path) -> Path | None:
+    """The app's spectrum of one whole track: as shipped, as MP3, and through 2 held-out
+    architectures (random level, 44.1/48 kHz, half as MP3), cached in one .npz."""
+    key = _key(path)
+    out = TRACKS_CACHE / f"{key}.npz"
+    if out.exists():
+        return out
+    decoded = _decoded(path)
+    if decoded is None:
+        return None
+    rate = spectral.SAMPLE_RATE
+    music = decoded[: int(WHOLE_MAX_S * rate)]
+    if len(music) < MIN_TRACK_S * rate:
+        return None
+    rng = np.random.default_rng(_seed("whole", path))
+    base = {"track": str(path), "package": package_of(path), "duration_s": len(music) / rate}
+    rows: list[dict[str, Any]] = []
+    spectra: list[np.ndarray] = []
+    work = TRACKS_CACHE / "work"
+    work.mkdir(parents=True, exist_ok=True)
+
+    def add(spectrum: spectral.AverageSpectrum, **meta: Any) -> None:
+        spectra.append(spectrum.mean_db)
+        rows.append({**base, **meta, "frames": spectrum.frames})
+
+    def through_file(samples: np.ndarray, sample_rate: int, mp3: int) -> spectral.AverageSpectrum:
+        file = work / f"{key}-{os.getpid()}.{'mp3' if mp3 else 'flac'}"
+        try:
+            synth.write(file, samples, sample_rate, "mp3" if mp3 else "flac", bitrate=mp3 or None)
+            return _app_spectrum(file)
+        finally:
+            file.unlink(missing_ok=True)
+
+    add(_app_spectrum(path), kind="real", variant="lossless")
+    bitrate = MP3_BITRATES[_seed("whole-mp3", path) % 3]
+    add(through_file(music, rate, bitrate), kind="real", variant=f"mp3-{bitrate // 1000}")
+    for index in rng.choice(len(simulate.HELD_OUT), 2, replace=False):
+        arch = simulate.HELD_OUT[int(index)]
+        level = float(rng.uniform(*LEVEL_DB))
+        out_rate = int(rng.choice((44100, 48000)))
+        y = simulate.simulate(music, rate, arch, level_db=level, output_rate=out_rate, rng=rng)
+        mp3 = int(rng.choice(MP3_BITRATES)) if rng.random() < 0.5 else 0
+        add(
+            through_file(y, out_rate, mp3),
+            kind="ai",
+            variant=f"mp3-{mp3 // 1000}" if mp3 else "lossless",
+            arch=arch.name,
+            held_out=True,
+            level_db=round(level, 2),
+            output_rate=out_rate,
+        )
+    temporary = out.with_name(f"{key}.tmp.npz")
+    np.savez(temporary, spectra=np.array(spectra, dtype=np.float32), rows=json.dumps(rows))
+    os.replace(temporary, out)
+    return out
+
+
+def whole_tracks() -> list[Path]:
+    tracks = real_tracks()
+    tracks.sort(key=lambda p: _seed("order", p))
+    return tracks[:WHOLE_TRACKS]
+
+
+def build_whole(workers: int = 1) -> None:
+    started = time.perf_counter()
+    tracks = whole_tracks()
+    with multiprocessing.Pool(workers) as pool:
+        for done, _ in enumerate(pool.imap_unordered(build_whole_track, tracks), 1):
+            if done % 10 == 0:
+                print(f"  {done}/{len(tracks)} whole tracks, {time.perf_counter() - started:.0f} s")
+    print(f"built {len(tracks)} whole tracks in {time.perf_counter() - started:.0f} s")
+
+
+def evaluate_whole(feature_set: str = "matched", l2: float = 10.0) -> None:
+    """Whole tracks scored by the 2-fold models of the clip set (each track by the model
+    that never saw its package), at the shipped operating point."""
+    spectra, rows = load_set()
+    x = feature_matrix(spectra, rows, feature_set)
+    groups = np.array([r["package"] in GROUP_A for r in rows])
+    models = {
+        fold: fit_model(x, rows, groups == fold, feature_set, "fold", l2) for fold in (True, False)
+    }
+    whole_rows: list[dict[str, Any]] = []
+    flagged: list[bool] = []
+    for path in whole_tracks():
+        key = _key(path)
+        file = TRACKS_CACHE / f"{key}.npz"
+        if not file.exists():
+            continue
+        with np.load(file) as data:
+            for s, row in zip(data["spectra"], json.loads(str(data["rows"])), strict=True):
+                vector = spectral.features(spectral.AverageSpectrum(s, row["frames"]), feature_set)[
+                    0
+                ]
+                model = models[row["package"] not in GROUP_A]  # the other group's model
+                flagged.append(bool(model.probability(vector[None, :])[0] >= 0.5))
+                whole_rows.append(row)
+    hit = np.array(flagged)
+    kind = np.array([r["kind"] for r in whole_rows])
+    variant = np.array([r["variant"] for r in whole_rows])
+    level = np.array([r.get("level_db", 0.0) for r in whole_rows])
+    minutes = (
+        sum(
+            r["duration_s"]
+            for r in whole_rows
+            if r["kind"] == "real" and r["variant"] == "lossless"
+        )
+        / 60
+    )
+    print(
+        f"\n== whole tracks, feature set {feature_set!r}: {len({r['track'] for r in whole_rows})} "
+        f"tracks ({minutes:.0f} min), 2-fold models of the clip set =="
+    )
+    for label, mask in (
+        ("real, lossless (as shipped)", (kind == "real") & (variant == "lossless")),
+        ("real, MP3 128-192 kbps", (kind == "real") & (variant != "lossless")),
+        ("real, lossless + MP3 (the target)", kind == "real"),
+        ("held-out architectures", kind == "ai"),
+        ("held-out, lossless", (kind == "ai") & (variant == "lossless")),
+        ("held-out, MP3", (kind == "ai") & (variant != "lossless")),
+        *(
+            (
+                f"held-out, level {lo} to {lo + 5} dB",
+                (kind == "ai") & (level >= lo) & (level < lo + 5),
+            )
+            for lo in range(int(LEVEL_DB[0]), int(LEVEL_DB[1]), 5)
+        ),
+        *(
+            (
+                f"held-out {a.name} {a.strides}",
+                np.array([r.get("arch") == a.name for r in whole_rows]),
+            )
+            for a in simulate.HELD_OUT
+        ),
+    ):
+        print(f"  {label:38s} {_rate(int(hit[mask].sum()), int(mask.sum()))}")
+    fps = [
+        (r["track"], r["variant"])
+        for r, f in zip(whole_rows, flagged, strict=True)
+        if f and r["kind"] == "real"
+    ]
+    if fps:
+        print("  false positives:", *fps, sep="\n    ")
+
+
 # --- Experiments (issue 6): features and calibrations tried, kept here so that the
 # figures in docs/ai-detection.md can be reproduced. Only "matched" is shipped.
 
@@ -559,8 +732,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("step", choices=("build", "evaluate", "experiments", "ship", "cost", "all"))
-    parser.add_argument("--feature-set", default="matched", choices=spectral.FEATURE_SETS)
+    parser.add_argument(
+        "step",
+        choices=(
+            "build",
+            "evaluate",
+            "experiments",
+            "ship",
+            "cost",
+            "build-tracks",
+            "tracks",
+            "all",
+        ),
+    )
+    parser.add_argument("--feature-set", default="contrast", choices=spectral.FEATURE_SETS)
     parser.add_argument("--l2", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
@@ -576,6 +761,10 @@ def main() -> None:
         ship(args.feature_set, args.l2)
     if args.step in ("cost", "all"):
         cost()
+    if args.step == "build-tracks":
+        build_whole(args.workers)
+    if args.step == "tracks":
+        evaluate_whole(args.feature_set, args.l2)
 
 
 if __name__ == "__main__":
