@@ -5,6 +5,9 @@
     .venv/bin/python bench/ai_detector.py experiments  # other features and calibrations tried
     .venv/bin/python bench/ai_detector.py ship      # fit on everything, write the default model
     .venv/bin/python bench/ai_detector.py cost      # decode+fingerprint vs +spectral, one pass
+    .venv/bin/python bench/ai_detector.py build-tracks  # whole tracks through the app's decode (cached)
+    .venv/bin/python bench/ai_detector.py tracks    # whole tracks scored by the 2-fold models
+    .venv/bin/python bench/ai_detector.py figures   # docs/images/ai-*.png
     .venv/bin/python bench/ai_detector.py all
 
 Real music: every track of Debian's wesnoth-1.16-music (in /work/cache/wesnoth) and of the
@@ -358,7 +361,7 @@ def evaluate(
     return summary
 
 
-def ship(feature_set: str = "matched", l2: float = 10.0, out: Path | None = None) -> None:
+def ship(feature_set: str = "contrast", l2: float = 10.0, out: Path | None = None) -> None:
     """Fit on every track (both groups), training architectures only; write the default model."""
     spectra, rows = load_set()
     x = feature_matrix(spectra, rows, feature_set)
@@ -545,7 +548,7 @@ def build_whole(workers: int = 1) -> None:
     print(f"built {len(tracks)} whole tracks in {time.perf_counter() - started:.0f} s")
 
 
-def evaluate_whole(feature_set: str = "matched", l2: float = 10.0) -> None:
+def evaluate_whole(feature_set: str = "contrast", l2: float = 10.0) -> dict[str, tuple[int, int]]:
     """Whole tracks scored by the 2-fold models of the clip set (each track by the model
     that never saw its package), at the shipped operating point."""
     spectra, rows = load_set()
@@ -585,6 +588,7 @@ def evaluate_whole(feature_set: str = "matched", l2: float = 10.0) -> None:
         f"\n== whole tracks, feature set {feature_set!r}: {len({r['track'] for r in whole_rows})} "
         f"tracks ({minutes:.0f} min), 2-fold models of the clip set =="
     )
+    table: dict[str, tuple[int, int]] = {}
     for label, mask in (
         ("real, lossless (as shipped)", (kind == "real") & (variant == "lossless")),
         ("real, MP3 128-192 kbps", (kind == "real") & (variant != "lossless")),
@@ -607,7 +611,8 @@ def evaluate_whole(feature_set: str = "matched", l2: float = 10.0) -> None:
             for a in simulate.HELD_OUT
         ),
     ):
-        print(f"  {label:38s} {_rate(int(hit[mask].sum()), int(mask.sum()))}")
+        table[label] = (int(hit[mask].sum()), int(mask.sum()))
+        print(f"  {label:38s} {_rate(*table[label])}")
     fps = [
         (r["track"], r["variant"])
         for r, f in zip(whole_rows, flagged, strict=True)
@@ -615,10 +620,136 @@ def evaluate_whole(feature_set: str = "matched", l2: float = 10.0) -> None:
     ]
     if fps:
         print("  false positives:", *fps, sep="\n    ")
+    return table
+
+
+# --- Pictures for docs/ai-detection.md (matplotlib, from requirements-bench.txt).
+
+FIGURES = ROOT / "docs" / "images"
+FIGURE_WINDOW_HZ = (4000.0, 8000.0)  # where a 16 kHz generator's lines are
+
+
+def _best_comb(print_: spectral.Fakeprint, divisors: str) -> tuple[float, float]:
+    """(spacing, score) of the best comb of ``divisors`` over 4-8 kHz (as in the features)."""
+    pair = spectral._z_pairs(print_)
+    c = spectral._matched_candidates(
+        print_.first_bin, len(pair), print_.bin_hz, FIGURE_WINDOW_HZ, divisors
+    )
+    assert c is not None
+    tooth = np.add.reduceat(pair[c.teeth], c.teeth_start) / c.teeth_count
+    mid = np.add.reduceat(pair[c.mids], c.mids_start) / c.mids_count
+    score = (tooth - mid) * np.sqrt(c.teeth_count * c.mids_count / (c.teeth_count + c.mids_count))
+    best = int(np.argmax(score))
+    return float(c.spacing_hz[best]), float(score[best])
+
+
+def figures(l2: float = 10.0) -> None:
+    """docs/images/ai-fakeprints.png and ai-detection-by-level.png."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    FIGURES.mkdir(parents=True, exist_ok=True)
+    rate = spectral.SAMPLE_RATE
+    music_path = MUSIC_DIRS[0] / "usr/share/games/wesnoth/1.16/data/core/music/battle.ogg"
+    synth_path = (
+        MUSIC_DIRS[1] / "singularity-music/usr/share/games/singularity/music/Advanced Simulacra.ogg"
+    )
+    music, synth_music = _decoded(music_path), _decoded(synth_path)
+    assert music is not None and synth_music is not None, "bench music missing (bench/README.md)"
+    clip = music[30 * rate : 60 * rate]
+    simulated = simulate.simulate(
+        clip,
+        rate,
+        simulate.ARCHITECTURES["s8542-16k"],
+        level_db=-50.0,
+        output_rate=rate,
+        rng=np.random.default_rng(6),
+    )
+    panels = (
+        ("wesnoth-music 'battle', 30 s (human-made)", clip),
+        (
+            "the same clip from a simulated 16 kHz decoder, strides (8,5,4,2), held out, -50 dB",
+            simulated,
+        ),
+        (
+            "singularity-music 'Advanced Simulacra', 30 s (human-made synthesizer)",
+            synth_music[60 * rate : 90 * rate],
+        ),
+    )
+    fig, axes = plt.subplots(len(panels), 1, figsize=(11, 8.5), sharex=True)
+    for ax, (title, samples) in zip(axes, panels, strict=True):
+        print_ = spectral.fakeprint(spectral.average_spectrum(samples))
+        z = np.clip(spectral.robust_z(print_), -3.0, spectral.Z_CLIP)
+        keep = (print_.freqs_hz >= FIGURE_WINDOW_HZ[0]) & (print_.freqs_hz <= FIGURE_WINDOW_HZ[1])
+        ax.plot(print_.freqs_hz[keep], z[keep], lw=0.5, color="0.35")
+        (smooth_hz, smooth), (rough_hz, rough) = (
+            _best_comb(print_, "smooth"),
+            _best_comb(print_, "rough"),
+        )
+        for spacing, colour, label in (
+            (smooth_hz, "tab:red", f"best 7-smooth comb {smooth_hz:.2f} Hz: {smooth:.1f}"),
+            (rough_hz, "tab:blue", f"best rough comb {rough_hz:.2f} Hz: {rough:.1f}"),
+        ):
+            teeth = (
+                np.arange(
+                    math.ceil(FIGURE_WINDOW_HZ[0] / spacing),
+                    math.floor(FIGURE_WINDOW_HZ[1] / spacing) + 1,
+                )
+                * spacing
+            )
+            ax.plot(
+                teeth,
+                np.full(len(teeth), -2.6 if colour == "tab:blue" else 10.6),
+                "|",
+                color=colour,
+                ms=6,
+                label=label,
+            )
+        ax.set_title(f"{title}: contrast {smooth - rough:+.1f}", fontsize=9, loc="left")
+        ax.set_ylabel("fakeprint (robust z)", fontsize=8)
+        ax.set_ylim(-3.2, 11.5)
+        ax.legend(loc="upper right", fontsize=7, ncols=2, framealpha=0.9)
+    axes[-1].set_xlabel("frequency (Hz); ticks: the teeth of each panel's best comb")
+    fig.tight_layout()
+    fig.savefig(FIGURES / "ai-fakeprints.png", dpi=110)
+    plt.close(fig)
+
+    levels = [
+        f"held-out, level {lo} to {lo + 5} dB"
+        for lo in range(int(LEVEL_DB[0]), int(LEVEL_DB[1]), 5)
+    ]
+    series = {}
+    for feature_set in ("matched", "contrast"):
+        series[f"30 s clips, {feature_set}"] = evaluate([feature_set], l2)[feature_set]
+        series[f"whole tracks, {feature_set}"] = evaluate_whole(feature_set, l2)
+    fig, ax = plt.subplots(figsize=(10, 4.2))
+    width = 0.8 / len(series)
+    for i, (name, table) in enumerate(series.items()):
+        rates = [100 * table[label][0] / max(1, table[label][1]) for label in levels]
+        fp = table["real, lossless + MP3 (the target)"]
+        ax.bar(
+            np.arange(len(levels)) + (i - (len(series) - 1) / 2) * width,
+            rates,
+            width,
+            label=f"{name} (false positives {fp[0]}/{fp[1]})",
+        )
+    ax.axhline(90, color="k", ls="--", lw=0.8)
+    ax.text(len(levels) - 0.5, 91, "target 90 %", ha="right", fontsize=8)
+    ax.set_xticks(range(len(levels)), [label.split("level ")[1] for label in levels])
+    ax.set_xlabel("simulated artifact level (residual RMS relative to the music)")
+    ax.set_ylabel("held-out architectures detected (%)")
+    ax.set_ylim(0, 100)
+    ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(FIGURES / "ai-detection-by-level.png", dpi=110)
+    plt.close(fig)
+    print(f"wrote {FIGURES / 'ai-fakeprints.png'} and {FIGURES / 'ai-detection-by-level.png'}")
 
 
 # --- Experiments (issue 6): features and calibrations tried, kept here so that the
-# figures in docs/ai-detection.md can be reproduced. Only "matched" is shipped.
+# figures in docs/ai-detection.md can be reproduced. Only "contrast" is shipped.
 
 # Out-of-fold scores estimate the scores of unseen real music without the in-sample
 # optimism, so they are read at half the issue's 0.5 % (a margin for their noise).
@@ -649,6 +780,32 @@ def _normalised_matrix(spectra: np.ndarray, rows: list[dict[str, Any]]) -> np.nd
     )
     np.save(cache, x)
     return x
+
+
+def _per_band_matrix(spectra: np.ndarray, rows: list[dict[str, Any]]) -> np.ndarray:
+    """Per sub-band: best smooth and best rough comb, coarse and fine (4 x 4 raw scores)."""
+    cache = CACHE / f"features-per-band-{len(rows)}.npy"
+    if cache.exists():
+        return np.load(cache)
+    out = []
+    for s, r in zip(spectra, rows, strict=True):
+        print_ = spectral.fakeprint(spectral.AverageSpectrum(s, r["frames"]))
+        pair = spectral._z_pairs(print_)
+        out.append(
+            [
+                value
+                for band in spectral.SUB_BANDS_HZ
+                for divisors in ("smooth", "rough")
+                for value in spectral._band_scores(pair, print_, band, divisors)
+            ]
+        )
+    x = np.array(out)
+    np.save(cache, x)
+    return x
+
+
+def _signed_log(x: np.ndarray) -> np.ndarray:
+    return np.sign(x) * np.log1p(np.abs(x))
 
 
 def _fit_inner_cv(
@@ -690,7 +847,18 @@ def experiments(l2: float = 10.0) -> None:
     pooled = feature_matrix(spectra, rows, "fakeprint")
     matched = feature_matrix(spectra, rows, "matched")  # invariant + 4 matched-comb scores
     znorm = _normalised_matrix(spectra, rows)
+    contrast = feature_matrix(spectra, rows, "contrast")  # matched + comb contrasts, rough combs
+    per_band = _per_band_matrix(spectra, rows).reshape(
+        len(rows), 4, 2, 2
+    )  # band, smooth/rough, class
     candidates = {
+        "contrast (shipped)": contrast,
+        "contrast + contrast per band": np.hstack(
+            [
+                contrast,
+                _signed_log((per_band[:, :, 0, :] - per_band[:, :, 1, :]).reshape(len(rows), -1)),
+            ]
+        ),
         "invariant": invariant,
         "matched (invariant + matched comb)": matched,
         "invariant + normalised fakeprint": np.hstack([invariant, znorm]),
@@ -742,6 +910,7 @@ def main() -> None:
             "cost",
             "build-tracks",
             "tracks",
+            "figures",
             "all",
         ),
     )
@@ -765,6 +934,8 @@ def main() -> None:
         build_whole(args.workers)
     if args.step == "tracks":
         evaluate_whole(args.feature_set, args.l2)
+    if args.step == "figures":
+        figures(args.l2)
 
 
 if __name__ == "__main__":

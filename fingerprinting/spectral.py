@@ -559,26 +559,21 @@ def comb_contrast_scores(print_: Fakeprint) -> np.ndarray:
     a tonal clip's best smooth comb is high, and so is its best "rough" comb (a divisor
     with a prime factor above 7, which no decoder has). A decoder's lines score on their
     exact smooth spacing only. Per sub-band and per class (coarse, fine): best smooth
-    minus best rough; the features are the largest of those differences per class, and
-    the best rough scores over 4-20 kHz (how comb-like the music is anyway). Signed
-    log(1 + |x|).
+    minus best rough. The features: the largest of those differences per class, then the
+    best rough scores per sub-band and class (how comb-like the music is anyway, band by
+    band), all as signed log(1 + |x|).
     """
     if len(print_.values_db) < 64:
-        return np.zeros(4)
+        return np.zeros(2 + 2 * len(SUB_BANDS_HZ))
     pair = _z_pairs(print_)
-    differences, rough = [], (0.0, 0.0)
+    differences: list[tuple[float, float]] = []
+    rough: list[float] = []
     for band in SUB_BANDS_HZ:
-        smooth = _band_scores(pair, print_, band, "smooth")
-        rough = _band_scores(pair, print_, band, "rough")
-        differences.append((smooth[0] - rough[0], smooth[1] - rough[1]))
-    values = np.array(
-        [
-            max(d[0] for d in differences),
-            max(d[1] for d in differences),
-            rough[0],  # the last sub-band is 4-20 kHz
-            rough[1],
-        ]
-    )
+        smooth_band = _band_scores(pair, print_, band, "smooth")
+        rough_band = _band_scores(pair, print_, band, "rough")
+        differences.append((smooth_band[0] - rough_band[0], smooth_band[1] - rough_band[1]))
+        rough.extend(rough_band)
+    values = np.array([max(d[0] for d in differences), max(d[1] for d in differences), *rough])
     return np.sign(values) * np.log1p(np.abs(values))
 
 
@@ -596,7 +591,11 @@ def feature_names(feature_set: str = "invariant") -> list[str]:
         names += ["matched_coarse_4_20k", "matched_fine_4_20k"]
     if feature_set == "contrast":
         names += ["contrast_coarse_best", "contrast_fine_best"]
-        names += ["rough_coarse_4_20k", "rough_fine_4_20k"]
+        names += [
+            f"rough_{scale}_{lo / 1000:g}_{hi / 1000:g}k"
+            for lo, hi in SUB_BANDS_HZ
+            for scale in ("coarse", "fine")
+        ]
     if feature_set in ("fakeprint", "both"):
         cells = round((BAND_HZ[1] - BAND_HZ[0]) / POOL_HZ)
         names += [f"fp_{int(BAND_HZ[0] + i * POOL_HZ)}hz" for i in range(cells)]
