@@ -24,9 +24,11 @@ What is computed here, in one streaming pass beside the fingerprint:
 3. :func:`features`: a short vector that a linear model reads. Position-free
    statistics (the largest narrow peaks, how many) and the comb search (is there a set of
    lines at exact multiples of ``r / n`` for a standard rate ``r``?) generalise to
-   architectures never seen in training. The "matched" set (shipped) adds
+   architectures never seen in training. The "matched" set adds
    :func:`matched_comb_scores`: combs with 7-smooth divisors only (a decoder's hop is a
    product of small strides), every tooth summed in units of the fakeprint's own noise.
+   The "contrast" set (shipped) adds :func:`comb_contrast_scores`: the best smooth comb
+   against the best "rough" one (other divisors), which a note's partials feed as much.
    The pooled fakeprint itself (the paper's input) is kept as an option, and measured
    worse on unseen architectures (docs/ai-detection.md).
 """
