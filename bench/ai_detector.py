@@ -465,7 +465,9 @@ def cost(tracks: int = 12, repeats: int = 2) -> None:
 # read back through audio.decode, exactly as a check reads an upload.
 
 TRACKS_CACHE = CACHE / "tracks"
-WHOLE_TRACKS = 300  # tracks in the whole-track set (seeded order: a partial build spans every package)
+WHOLE_TRACKS = (
+    300  # tracks in the whole-track set (seeded order: a partial build spans every package)
+)
 WHOLE_MAX_S = 420.0  # longer tracks are cut to their first 7 minutes (cost of simulating)
 
 
@@ -629,20 +631,6 @@ FIGURES = ROOT / "docs" / "images"
 FIGURE_WINDOW_HZ = (4000.0, 8000.0)  # where a 16 kHz generator's lines are
 
 
-def _best_comb(print_: spectral.Fakeprint, divisors: str) -> tuple[float, float]:
-    """(spacing, score) of the best comb of ``divisors`` over 4-8 kHz (as in the features)."""
-    pair = spectral._z_pairs(print_)
-    c = spectral._matched_candidates(
-        print_.first_bin, len(pair), print_.bin_hz, FIGURE_WINDOW_HZ, divisors
-    )
-    assert c is not None
-    tooth = np.add.reduceat(pair[c.teeth], c.teeth_start) / c.teeth_count
-    mid = np.add.reduceat(pair[c.mids], c.mids_start) / c.mids_count
-    score = (tooth - mid) * np.sqrt(c.teeth_count * c.mids_count / (c.teeth_count + c.mids_count))
-    best = int(np.argmax(score))
-    return float(c.spacing_hz[best]), float(score[best])
-
-
 def figures(l2: float = 10.0) -> None:
     """docs/images/ai-fakeprints.png and ai-detection-by-level.png."""
     import matplotlib
@@ -684,10 +672,10 @@ def figures(l2: float = 10.0) -> None:
         z = np.clip(spectral.robust_z(print_), -3.0, spectral.Z_CLIP)
         keep = (print_.freqs_hz >= FIGURE_WINDOW_HZ[0]) & (print_.freqs_hz <= FIGURE_WINDOW_HZ[1])
         ax.plot(print_.freqs_hz[keep], z[keep], lw=0.5, color="0.35")
-        (smooth_hz, smooth), (rough_hz, rough) = (
-            _best_comb(print_, "smooth"),
-            _best_comb(print_, "rough"),
-        )
+        grid = spectral.grid_comb(print_, FIGURE_WINDOW_HZ)
+        assert grid is not None
+        smooth_hz, smooth = grid.spacing_hz, grid.score
+        rough_hz, rough = grid.rough_spacing_hz, grid.rough_score
         for spacing, colour, label in (
             (smooth_hz, "tab:red", f"best 7-smooth comb {smooth_hz:.2f} Hz: {smooth:.1f}"),
             (rough_hz, "tab:blue", f"best rough comb {rough_hz:.2f} Hz: {rough:.1f}"),

@@ -452,6 +452,15 @@ def _pooled(print_: Fakeprint, band_hz: tuple[float, float] = BAND_HZ) -> np.nda
     return out / 10.0
 
 
+def _largest_prime_factor(n: int) -> int:
+    largest, factor = 1, 2
+    while factor * factor <= n:
+        while n % factor == 0:
+            largest, n = factor, n // factor
+        factor += 1
+    return max(largest, n) if n > 1 else largest
+
+
 def _smooth(n: int) -> bool:
     for prime in SMOOTH_PRIMES:
         while n % prime == 0:
@@ -514,20 +523,74 @@ def _matched_candidates(
     )
 
 
-def _band_scores(
+def _candidate_scores(
     pair: np.ndarray, print_: Fakeprint, band: tuple[float, float], divisors: str
-) -> tuple[float, float]:
-    """The best coarse (>= 250 Hz) and fine matched-comb score over one sub-band (0 if none)."""
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """(spacings, matched-comb scores) of every candidate of ``divisors`` over one band."""
     c = _matched_candidates(print_.first_bin, len(pair), print_.bin_hz, band, divisors)
     if c is None:
-        return 0.0, 0.0
+        return None
     tooth_mean = np.add.reduceat(pair[c.teeth], c.teeth_start) / c.teeth_count
     mid_mean = np.add.reduceat(pair[c.mids], c.mids_start) / c.mids_count
     score = (tooth_mean - mid_mean) * np.sqrt(
         c.teeth_count * c.mids_count / (c.teeth_count + c.mids_count)
     )
-    coarse = c.spacing_hz >= COARSE_COMB_HZ
+    return c.spacing_hz, score
+
+
+def _band_scores(
+    pair: np.ndarray, print_: Fakeprint, band: tuple[float, float], divisors: str
+) -> tuple[float, float]:
+    """The best coarse (>= 250 Hz) and fine matched-comb score over one sub-band (0 if none)."""
+    scored = _candidate_scores(pair, print_, band, divisors)
+    if scored is None:
+        return 0.0, 0.0
+    spacing, score = scored
+    coarse = spacing >= COARSE_COMB_HZ
     return float(score[coarse].max(initial=0.0)), float(score[~coarse].max(initial=0.0))
+
+
+@dataclass(frozen=True)
+class GridComb:
+    """The best comb on a decoder's grid (7-smooth divisor) and the best one off it."""
+
+    rate_hz: int
+    divisor: int
+    spacing_hz: float
+    score: float  # matched-comb score (about N(0, 1) per candidate without lines)
+    rough_spacing_hz: float  # the best comb at a divisor no decoder has
+    rough_score: float
+
+
+def grid_comb(print_: Fakeprint, band_hz: tuple[float, float] = BAND_HZ) -> GridComb | None:
+    """What the comb contrast compares, over ``band_hz``, for the reviewer (None if too short)."""
+    if len(print_.values_db) < 64:
+        return None
+    pair = _z_pairs(print_)
+    smooth = _candidate_scores(pair, print_, band_hz, "smooth")
+    rough = _candidate_scores(pair, print_, band_hz, "rough")
+    if smooth is None or rough is None:
+        return None
+    best, best_rough = int(np.argmax(smooth[1])), int(np.argmax(rough[1]))
+    spacing = float(smooth[0][best])
+    # A spacing may be an exact fraction of several standard rates (75 Hz = 22050 / 294 =
+    # 24000 / 320): name the likeliest hop, the one with the smallest prime factors.
+    rate, divisor = min(
+        (
+            (r, round(r / spacing))
+            for r in COMB_RATES_HZ
+            if abs(r / spacing - round(r / spacing)) < 1e-6
+        ),
+        key=lambda pair: (_largest_prime_factor(pair[1]), pair[1]),
+    )
+    return GridComb(
+        rate,
+        divisor,
+        spacing,
+        float(smooth[1][best]),
+        float(rough[0][best_rough]),
+        float(rough[1][best_rough]),
+    )
 
 
 def _z_pairs(print_: Fakeprint) -> np.ndarray:
@@ -660,10 +723,17 @@ def spectral_evidence(
     probability = float(model.probability(vector))
     top = peaks(print_)[:REPORTED_PEAKS]
     comb = found[0] if found else None
+    grid = grid_comb(print_)
     if probability >= 0.5:
         lines = ", ".join(f"{f:.0f}" for f, _ in sorted(top[:6])) or "none"
         detail = f"narrow spectral peaks at {lines} Hz"
-        if comb is not None:
+        if grid is not None and grid.score > grid.rough_score:
+            detail += (
+                f", a comb every {grid.spacing_hz:.2f} Hz ({grid.rate_hz} / {grid.divisor}) "
+                f"on a decoder's grid, scoring {grid.score:.1f} against {grid.rough_score:.1f} "
+                f"for the best spacing off it"
+            )
+        elif comb is not None:
             detail += f", a comb every {comb.spacing_hz:.1f} Hz ({comb.rate_hz} / {comb.divisor})"
         detail += (
             f": the trace of a neural decoder's upsampling (transposed convolutions); "
@@ -697,6 +767,16 @@ def spectral_evidence(
                     "divisor": comb.divisor,
                     "teeth": comb.teeth,
                     "contrast_db": round(comb.contrast_db, 2),
+                },
+                "grid_comb": None
+                if grid is None
+                else {
+                    "spacing_hz": round(grid.spacing_hz, 3),
+                    "rate_hz": grid.rate_hz,
+                    "divisor": grid.divisor,
+                    "score": round(grid.score, 2),
+                    "rough_spacing_hz": round(grid.rough_spacing_hz, 3),
+                    "rough_score": round(grid.rough_score, 2),
                 },
                 "analysed_s": round(spectrum.duration_s, 1),
             },

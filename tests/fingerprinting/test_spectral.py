@@ -201,6 +201,12 @@ def test_evidence_scores_artifacts_high_and_clean_music_low(
         and ai.data["comb"]["rate_hz"] / ai.data["comb"]["divisor"] == 75.0
     )
     assert ai.data["model"] == model.id
+    # The comb on a decoder's grid: EnCodec-24k's hop, 24000 / 320, named as such
+    grid = ai.data["grid_comb"]
+    assert (grid["rate_hz"], grid["divisor"]) == (24000, 320) and grid["score"] > grid[
+        "rough_score"
+    ]
+    assert "24000 / 320) on a decoder's grid" in ai.detail
 
 
 def test_medium_spectral_evidence_alone_is_never_detected_ai(
@@ -321,3 +327,10 @@ def test_comb_contrast_tells_a_decoders_grid_from_a_notes_partials() -> None:
     # and say so in the rough comb's score
     assert contrast["note"][1] < 0.0
     assert contrast["note"][-1] > contrast["decoder"][-1]  # fine, 4-20 kHz
+    # and the reviewer is told which comb on a decoder's grid won, and against what
+    grid = {name: spectral.grid_comb(p) for name, p in (("decoder", decoder), ("note", note))}
+    assert grid["decoder"] is not None and grid["note"] is not None
+    assert (grid["decoder"].rate_hz, grid["decoder"].divisor) == (16000, 320)
+    assert grid["decoder"].score > grid["decoder"].rough_score
+    assert abs(grid["note"].rough_spacing_hz - 44100 / 877) < 1e-6
+    assert grid["note"].rough_score > grid["note"].score
