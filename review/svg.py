@@ -246,14 +246,21 @@ def _numbers(value: object) -> tuple[float, ...] | None:
     return tuple(out)
 
 
+def _beats(score: object, other: object) -> bool:
+    """Both are plain numbers and the first is the larger."""
+    numbers = [v for v in (score, other) if isinstance(v, int | float) and not isinstance(v, bool)]
+    return len(numbers) == 2 and float(numbers[0]) > float(numbers[1])
+
+
 def fakeprint_from(data: object) -> Fakeprint | None:
     """Read a spectral evidence's ``data``; None when it carries nothing to draw.
 
     Understood keys: ``fakeprint`` (values, dB), ``frequencies_hz`` / ``freqs_hz`` /
     ``fakeprint_hz`` (one frequency per value), ``band_hz`` ([low, high]: the analysed
     band, and the values' spacing when they have no frequencies), ``peaks_hz`` and
-    ``peaks_db`` (their heights), ``comb`` (``{"spacing_hz"}``). Anything malformed is
-    left out rather than drawn wrong.
+    ``peaks_db`` (their heights), ``comb`` (``{"spacing_hz"}``) and ``grid_comb``
+    (``{"spacing_hz", "score", "rough_score"}``: drawn instead of ``comb`` when its score
+    beats the rough one). Anything malformed is left out rather than drawn wrong.
     """
     if not isinstance(data, dict):
         return None
@@ -271,6 +278,9 @@ def fakeprint_from(data: object) -> Fakeprint | None:
     if raw_band and len(raw_band) == 2 and raw_band[1] > raw_band[0]:
         band = (raw_band[0], raw_band[1])
     comb = data.get("comb")
+    grid = data.get("grid_comb")
+    if isinstance(grid, dict) and _beats(grid.get("score"), grid.get("rough_score")):
+        comb = grid  # the comb on a decoder's grid, when it beat every comb off it
     spacing = comb.get("spacing_hz") if isinstance(comb, dict) else None
     comb_hz = (
         float(spacing)

@@ -242,3 +242,18 @@ def test_fakeprint_plot_has_one_point_per_value_and_a_line_per_peak() -> None:
         "2000.0",
     ]
     assert re.search(r">1\.0k<", svg.fakeprint_plot(fp))
+
+
+def test_the_comb_on_a_decoders_grid_is_drawn_when_it_beat_the_others() -> None:
+    base = {
+        "peaks_hz": [8000.0, 9000.0],
+        "band_hz": [4000.0, 20000.0],
+        "comb": {"spacing_hz": 43.3},  # the free search's best: a note's partials
+    }
+    grid = {"spacing_hz": 75.0, "rate_hz": 24000, "divisor": 320, "rough_spacing_hz": 56.2}
+    won = svg.fakeprint_from({**base, "grid_comb": {**grid, "score": 23.7, "rough_score": 4.4}})
+    lost = svg.fakeprint_from({**base, "grid_comb": {**grid, "score": 3.2, "rough_score": 3.9}})
+    odd = svg.fakeprint_from({**base, "grid_comb": {**grid, "score": "23", "rough_score": 4.4}})
+    assert won is not None and won.comb_hz == 75.0
+    assert lost is not None and lost.comb_hz == 43.3
+    assert odd is not None and odd.comb_hz == 43.3
