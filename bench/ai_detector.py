@@ -778,13 +778,12 @@ def _per_band_matrix(spectra: np.ndarray, rows: list[dict[str, Any]]) -> np.ndar
     out = []
     for s, r in zip(spectra, rows, strict=True):
         print_ = spectral.fakeprint(spectral.AverageSpectrum(s, r["frames"]))
-        pair = spectral._z_pairs(print_)
         out.append(
             [
                 value
                 for band in spectral.SUB_BANDS_HZ
                 for divisors in ("smooth", "rough")
-                for value in spectral._band_scores(pair, print_, band, divisors)
+                for value in spectral._band_scores(print_, band, divisors)
             ]
         )
     x = np.array(out)

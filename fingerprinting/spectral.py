@@ -38,7 +38,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -237,6 +237,18 @@ class Fakeprint:
     values_db: np.ndarray = field(repr=False)
     bin_hz: float
     first_bin: int  # index of freqs_hz[0] in the full spectrum
+    # Comb scores computed from it (:func:`_candidate_scores`): the features, the evidence's
+    # grid comb and the contrast read the same ones, each computed once.
+    _scores: dict[tuple[tuple[float, float], str], tuple[np.ndarray, np.ndarray] | None] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    @cached_property
+    def z_pairs(self) -> np.ndarray:
+        """The clipped robust z (:func:`robust_z`), each bin paired with the next (the larger):
+        a line at an exact frequency lies between two bins."""
+        z = np.clip(robust_z(self), -3.0, Z_CLIP)
+        return np.append(np.maximum(z[:-1], z[1:]), z[-1])
 
 
 def fakeprint(spectrum: AverageSpectrum, band_hz: tuple[float, float] = BAND_HZ) -> Fakeprint:
@@ -282,16 +294,37 @@ class Comb:
 
 
 @dataclass(frozen=True)
+class _Ragged:
+    """One list of bins per candidate comb, concatenated for vectorised sums."""
+
+    bins: np.ndarray  # every candidate's bins, one after the other (relative to the band)
+    start: np.ndarray  # where each candidate's bins start in ``bins``
+    count: np.ndarray
+
+    @classmethod
+    def of(cls, lists: list[np.ndarray], last_bin: int) -> _Ragged:
+        count = np.array([len(bins) for bins in lists])
+        return cls(
+            np.clip(np.concatenate(lists), 0, last_bin),
+            np.concatenate([[0], np.cumsum(count)[:-1]]),
+            count,
+        )
+
+    def sums(self, values: np.ndarray) -> np.ndarray:
+        """Per candidate, the sum of ``values`` at its bins."""
+        return np.add.reduceat(values[self.bins], self.start)
+
+    def means(self, values: np.ndarray) -> np.ndarray:
+        return self.sums(values) / self.count
+
+
+@dataclass(frozen=True)
 class _Candidates:
-    """Every candidate comb over one band, flattened for vectorised means."""
+    """Every candidate comb over one band: its teeth and the bins half-way between."""
 
     meta: list[tuple[int, int, float]]  # (rate, divisor, spacing)
-    teeth: np.ndarray  # tooth bins of every candidate, concatenated (relative to the band)
-    teeth_start: np.ndarray  # where each candidate's teeth start in ``teeth``
-    teeth_count: np.ndarray
-    mids: np.ndarray  # bins half-way between teeth, concatenated
-    mids_start: np.ndarray
-    mids_count: np.ndarray
+    teeth: _Ragged
+    mids: _Ragged
     spacing_hz: np.ndarray  # each candidate's spacing (meta's third column)
 
 
@@ -331,16 +364,10 @@ def _comb_candidates(first_bin: int, last_bin: int, bin_hz: float) -> _Candidate
         meta.append((rate, divisor, spacing))
         teeth.append(np.rint(k * spacing / bin_hz).astype(np.int64) - first_bin)
         mids.append(np.rint((k_mid + 0.5) * spacing / bin_hz).astype(np.int64) - first_bin)
-    teeth_count = np.array([len(t) for t in teeth])
-    mids_count = np.array([len(m) for m in mids])
     return _Candidates(
         meta,
-        np.clip(np.concatenate(teeth), 0, n - 1),
-        np.concatenate([[0], np.cumsum(teeth_count)[:-1]]),
-        teeth_count,
-        np.clip(np.concatenate(mids), 0, n - 1),
-        np.concatenate([[0], np.cumsum(mids_count)[:-1]]),
-        mids_count,
+        _Ragged.of(teeth, n - 1),
+        _Ragged.of(mids, n - 1),
         np.array([m[2] for m in meta]),
     )
 
@@ -370,12 +397,9 @@ def _comb_table(print_: Fakeprint) -> _CombTable | None:
     # make every candidate look significant.
     spread = max(float(local_max.std()), 0.3)
     c = _comb_candidates(print_.first_bin, print_.first_bin + n - 1, print_.bin_hz)
-    tooth_heights = local_max[c.teeth]
-    tooth_mean = np.add.reduceat(tooth_heights, c.teeth_start) / c.teeth_count
-    mid_mean = np.add.reduceat(local_max[c.mids], c.mids_start) / c.mids_count
-    hits = np.add.reduceat((tooth_heights > PEAK_MIN_DB).astype(np.float64), c.teeth_start)
-    contrast = tooth_mean - mid_mean
-    z = contrast * np.sqrt(c.teeth_count / 2.0) / spread
+    hits = c.teeth.sums((local_max > PEAK_MIN_DB).astype(np.float64))
+    contrast = c.teeth.means(local_max) - c.mids.means(local_max)
+    z = contrast * np.sqrt(c.teeth.count / 2.0) / spread
     return _CombTable(c, c.spacing_hz, contrast, z, hits)
 
 
@@ -399,10 +423,10 @@ def _best_combs(
                 rate,
                 divisor,
                 spacing,
-                int(c.teeth_count[i]),
+                int(c.teeth.count[i]),
                 float(table.contrast[i]),
                 float(z[i]),
-                float(table.hits[i] / c.teeth_count[i]),
+                float(table.hits[i] / c.teeth.count[i]),
             )
         )
         if len(chosen) == best:
@@ -462,10 +486,7 @@ def _largest_prime_factor(n: int) -> int:
 
 
 def _smooth(n: int) -> bool:
-    for prime in SMOOTH_PRIMES:
-        while n % prime == 0:
-            n //= prime
-    return n == 1
+    return _largest_prime_factor(n) <= SMOOTH_PRIMES[-1]
 
 
 def robust_z(print_: Fakeprint) -> np.ndarray:
@@ -483,15 +504,11 @@ def robust_z(print_: Fakeprint) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Matched:
-    """Candidate combs with 7-smooth divisors over one sub-band, flattened."""
+    """Candidate combs of one kind of divisor over one sub-band."""
 
     spacing_hz: np.ndarray
-    teeth: np.ndarray  # the lower of the two bins around each exact multiple
-    teeth_start: np.ndarray
-    teeth_count: np.ndarray
-    mids: np.ndarray
-    mids_start: np.ndarray
-    mids_count: np.ndarray
+    teeth: _Ragged  # the lower of the two bins around each exact multiple
+    mids: _Ragged
 
 
 @lru_cache(maxsize=32)
@@ -510,39 +527,40 @@ def _matched_candidates(
         mids.append(np.floor((k_mid + 0.5) * spacing / bin_hz).astype(np.int64) - first_bin)
     if not spacings:
         return None
-    teeth_count = np.array([len(t) for t in teeth])
-    mids_count = np.array([len(m) for m in mids])
-    return _Matched(
-        np.array(spacings),
-        np.clip(np.concatenate(teeth), 0, n - 2),
-        np.concatenate([[0], np.cumsum(teeth_count)[:-1]]),
-        teeth_count,
-        np.clip(np.concatenate(mids), 0, n - 2),
-        np.concatenate([[0], np.cumsum(mids_count)[:-1]]),
-        mids_count,
-    )
+    return _Matched(np.array(spacings), _Ragged.of(teeth, n - 2), _Ragged.of(mids, n - 2))
 
 
 def _candidate_scores(
-    pair: np.ndarray, print_: Fakeprint, band: tuple[float, float], divisors: str
+    print_: Fakeprint, band: tuple[float, float], divisors: str
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    """(spacings, matched-comb scores) of every candidate of ``divisors`` over one band."""
+    """(spacings, matched-comb scores) of every candidate of ``divisors`` over one band.
+
+    Computed once per fakeprint and band (``print_._scores``).
+    """
+    key = (band, divisors)
+    if key not in print_._scores:
+        print_._scores[key] = _score_candidates(print_, band, divisors)
+    return print_._scores[key]
+
+
+def _score_candidates(
+    print_: Fakeprint, band: tuple[float, float], divisors: str
+) -> tuple[np.ndarray, np.ndarray] | None:
+    pair = print_.z_pairs
     c = _matched_candidates(print_.first_bin, len(pair), print_.bin_hz, band, divisors)
     if c is None:
         return None
-    tooth_mean = np.add.reduceat(pair[c.teeth], c.teeth_start) / c.teeth_count
-    mid_mean = np.add.reduceat(pair[c.mids], c.mids_start) / c.mids_count
-    score = (tooth_mean - mid_mean) * np.sqrt(
-        c.teeth_count * c.mids_count / (c.teeth_count + c.mids_count)
+    score = (c.teeth.means(pair) - c.mids.means(pair)) * np.sqrt(
+        c.teeth.count * c.mids.count / (c.teeth.count + c.mids.count)
     )
     return c.spacing_hz, score
 
 
 def _band_scores(
-    pair: np.ndarray, print_: Fakeprint, band: tuple[float, float], divisors: str
+    print_: Fakeprint, band: tuple[float, float], divisors: str
 ) -> tuple[float, float]:
     """The best coarse (>= 250 Hz) and fine matched-comb score over one sub-band (0 if none)."""
-    scored = _candidate_scores(pair, print_, band, divisors)
+    scored = _candidate_scores(print_, band, divisors)
     if scored is None:
         return 0.0, 0.0
     spacing, score = scored
@@ -566,9 +584,8 @@ def grid_comb(print_: Fakeprint, band_hz: tuple[float, float] = BAND_HZ) -> Grid
     """What the comb contrast compares, over ``band_hz``, for the reviewer (None if too short)."""
     if len(print_.values_db) < 64:
         return None
-    pair = _z_pairs(print_)
-    smooth = _candidate_scores(pair, print_, band_hz, "smooth")
-    rough = _candidate_scores(pair, print_, band_hz, "rough")
+    smooth = _candidate_scores(print_, band_hz, "smooth")
+    rough = _candidate_scores(print_, band_hz, "rough")
     if smooth is None or rough is None:
         return None
     best, best_rough = int(np.argmax(smooth[1])), int(np.argmax(rough[1]))
@@ -593,12 +610,6 @@ def grid_comb(print_: Fakeprint, band_hz: tuple[float, float] = BAND_HZ) -> Grid
     )
 
 
-def _z_pairs(print_: Fakeprint) -> np.ndarray:
-    """The clipped robust z of the fakeprint, each bin paired with the next (the larger)."""
-    z = np.clip(robust_z(print_), -3.0, Z_CLIP)
-    return np.append(np.maximum(z[:-1], z[1:]), z[-1])
-
-
 def matched_comb_scores(print_: Fakeprint) -> np.ndarray:
     """The best matched-comb scores: coarse (>= 250 Hz) and fine, best sub-band and 4-20 kHz.
 
@@ -610,8 +621,7 @@ def matched_comb_scores(print_: Fakeprint) -> np.ndarray:
     """
     if len(print_.values_db) < 64:
         return np.zeros(4)
-    pair = _z_pairs(print_)
-    scores = [_band_scores(pair, print_, band, "smooth") for band in SUB_BANDS_HZ]
+    scores = [_band_scores(print_, band, "smooth") for band in SUB_BANDS_HZ]
     coarse, fine = [c for c, _ in scores], [f for _, f in scores]
     return np.log1p(np.clip([max(coarse), max(fine), coarse[-1], fine[-1]], 0.0, None))
 
@@ -630,12 +640,11 @@ def comb_contrast_scores(print_: Fakeprint) -> np.ndarray:
     """
     if len(print_.values_db) < 64:
         return np.zeros(2 + 2 * len(SUB_BANDS_HZ))
-    pair = _z_pairs(print_)
     differences: list[tuple[float, float]] = []
     rough: list[float] = []
     for band in SUB_BANDS_HZ:
-        smooth_band = _band_scores(pair, print_, band, "smooth")
-        rough_band = _band_scores(pair, print_, band, "rough")
+        smooth_band = _band_scores(print_, band, "smooth")
+        rough_band = _band_scores(print_, band, "rough")
         differences.append((smooth_band[0] - rough_band[0], smooth_band[1] - rough_band[1]))
         rough.extend(rough_band)
     values = np.array([max(d[0] for d in differences), max(d[1] for d in differences), *rough])
