@@ -114,9 +114,11 @@ def _spectrum(samples: np.ndarray, rate: int) -> spectral.AverageSpectrum:
     return spectral.average_spectrum(samples)
 
 
-def _key(path: Path) -> str:
-    """A track's cache file name."""
-    return hashlib.sha1(str(path).encode(), usedforsecurity=False).hexdigest()[:16]
+def _cache_file(folder: Path, path: Path) -> Path:
+    """Where a track's spectra are cached in ``folder``."""
+    return (
+        folder / f"{hashlib.sha1(str(path).encode(), usedforsecurity=False).hexdigest()[:16]}.npz"
+    )
 
 
 def _decoded(path: Path) -> np.ndarray | None:
@@ -131,8 +133,7 @@ def _decoded(path: Path) -> np.ndarray | None:
 
 def build_track(path: Path) -> Path | None:
     """All spectra of one track's clips, cached in one .npz with a JSON list of what each is."""
-    key = _key(path)
-    out = CACHE / "spectra" / f"{key}.npz"
+    out = _cache_file(CACHE / "spectra", path)
     if out.exists():
         return out
     music = _decoded(path)
@@ -201,7 +202,7 @@ def build_track(path: Path) -> Path | None:
                     **base,
                 )
     out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = out.with_name(f"{key}.tmp.npz")
+    temporary = out.with_name(f"{out.stem}.tmp.npz")
     np.savez(
         temporary,
         spectra=np.array(spectra, dtype=np.float32).reshape(-1, spectral.FFT_SIZE // 2 + 1),
@@ -231,8 +232,7 @@ def build(workers: int = 2) -> None:
 def load_set() -> tuple[np.ndarray, list[dict[str, Any]]]:
     spectra, rows = [], []
     for path in real_tracks():
-        key = _key(path)
-        file = CACHE / "spectra" / f"{key}.npz"
+        file = _cache_file(CACHE / "spectra", path)
         if not file.exists():
             continue
         with np.load(file) as data:
@@ -280,6 +280,24 @@ def _rate(hits: int, total: int) -> str:
         p + z * z / (2 * total) + z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total))
     ) / (1 + z * z / total)
     return f"{100 * p:6.2f}% ({hits}/{total}, 95% upper {100 * upper:.2f}%)"
+
+
+def _held_out_cases(rows: list[dict[str, Any]]) -> list[tuple[str, np.ndarray]]:
+    """(label, mask) of the held-out architectures' items: all, by variant, level, architecture."""
+    held = np.array([r["kind"] == "ai" and bool(r.get("held_out")) for r in rows])
+    lossless = np.array([r["variant"] == "lossless" for r in rows])
+    level = np.array([r.get("level_db", 0.0) for r in rows])
+    arch = np.array([r.get("arch") for r in rows])
+    return [
+        ("held-out architectures", held),
+        ("held-out, lossless", held & lossless),
+        ("held-out, MP3", held & ~lossless),
+        *(
+            (f"held-out, level {lo} to {lo + 5} dB", held & (level >= lo) & (level < lo + 5))
+            for lo in range(int(LEVEL_DB[0]), int(LEVEL_DB[1]), 5)
+        ),
+        *((f"held-out {a.name} {a.strides}", held & (arch == a.name)) for a in simulate.HELD_OUT),
+    ]
 
 
 def evaluate(
@@ -336,19 +354,11 @@ def evaluate(
                 tally(f"  of which {pkg}", mask)
         print(" true positives (simulated):")
         tally("held-in architectures", (kind == "ai") & ~held)
-        tally("held-out architectures", (kind == "ai") & held)
-        tally("held-out, lossless", (kind == "ai") & held & (variant == "lossless"))
-        tally("held-out, MP3", (kind == "ai") & held & (variant != "lossless"))
-        level = np.array([r.get("level_db", 0.0) for r in rows])
-        for lo in range(int(LEVEL_DB[0]), int(LEVEL_DB[1]), 5):
+        for label, mask in _held_out_cases(rows):
+            tally(label, mask)
+        for arch in simulate.TRAINING:
             tally(
-                f"held-out, level {lo} to {lo + 5} dB",
-                (kind == "ai") & held & (level >= lo) & (level < lo + 5),
-            )
-        for arch in simulate.TRAINING + simulate.HELD_OUT:
-            mark = "held-out" if arch in simulate.HELD_OUT else "held-in "
-            tally(
-                f"{mark} {arch.name} {arch.strides}",
+                f"held-in  {arch.name} {arch.strides}",
                 (kind == "ai") & (np.array([r.get("arch") for r in rows]) == arch.name),
             )
         summary[feature_set] = table
@@ -480,8 +490,7 @@ def _app_spectrum(path: Path) -> spectral.AverageSpectrum:
 def build_whole_track(path: Path) -> Path | None:
     """The app's spectrum of one whole track: as shipped, as MP3, and through 2 held-out
     architectures (random level, 44.1/48 kHz, half as MP3), cached in one .npz."""
-    key = _key(path)
-    out = TRACKS_CACHE / f"{key}.npz"
+    out = _cache_file(TRACKS_CACHE, path)
     if out.exists():
         return out
     decoded = _decoded(path)
@@ -503,7 +512,7 @@ def build_whole_track(path: Path) -> Path | None:
         rows.append({**base, **meta, "frames": spectrum.frames})
 
     def through_file(samples: np.ndarray, sample_rate: int, mp3: int) -> spectral.AverageSpectrum:
-        file = work / f"{key}-{os.getpid()}.{'mp3' if mp3 else 'flac'}"
+        file = work / f"{out.stem}-{os.getpid()}.{'mp3' if mp3 else 'flac'}"
         try:
             synth.write(file, samples, sample_rate, "mp3" if mp3 else "flac", bitrate=mp3 or None)
             return _app_spectrum(file)
@@ -528,7 +537,7 @@ def build_whole_track(path: Path) -> Path | None:
             level_db=round(level, 2),
             output_rate=out_rate,
         )
-    temporary = out.with_name(f"{key}.tmp.npz")
+    temporary = out.with_name(f"{out.stem}.tmp.npz")
     np.savez(temporary, spectra=np.array(spectra, dtype=np.float32), rows=json.dumps(rows))
     os.replace(temporary, out)
     return out
@@ -562,8 +571,7 @@ def evaluate_whole(feature_set: str = "contrast", l2: float = 10.0) -> dict[str,
     whole_rows: list[dict[str, Any]] = []
     flagged: list[bool] = []
     for path in whole_tracks():
-        key = _key(path)
-        file = TRACKS_CACHE / f"{key}.npz"
+        file = _cache_file(TRACKS_CACHE, path)
         if not file.exists():
             continue
         with np.load(file) as data:
@@ -577,7 +585,6 @@ def evaluate_whole(feature_set: str = "contrast", l2: float = 10.0) -> dict[str,
     hit = np.array(flagged)
     kind = np.array([r["kind"] for r in whole_rows])
     variant = np.array([r["variant"] for r in whole_rows])
-    level = np.array([r.get("level_db", 0.0) for r in whole_rows])
     minutes = (
         sum(
             r["duration_s"]
@@ -595,23 +602,7 @@ def evaluate_whole(feature_set: str = "contrast", l2: float = 10.0) -> dict[str,
         ("real, lossless (as shipped)", (kind == "real") & (variant == "lossless")),
         ("real, MP3 128-192 kbps", (kind == "real") & (variant != "lossless")),
         ("real, lossless + MP3 (the target)", kind == "real"),
-        ("held-out architectures", kind == "ai"),
-        ("held-out, lossless", (kind == "ai") & (variant == "lossless")),
-        ("held-out, MP3", (kind == "ai") & (variant != "lossless")),
-        *(
-            (
-                f"held-out, level {lo} to {lo + 5} dB",
-                (kind == "ai") & (level >= lo) & (level < lo + 5),
-            )
-            for lo in range(int(LEVEL_DB[0]), int(LEVEL_DB[1]), 5)
-        ),
-        *(
-            (
-                f"held-out {a.name} {a.strides}",
-                np.array([r.get("arch") == a.name for r in whole_rows]),
-            )
-            for a in simulate.HELD_OUT
-        ),
+        *_held_out_cases(whole_rows),
     ):
         table[label] = (int(hit[mask].sum()), int(mask.sum()))
         print(f"  {label:38s} {_rate(*table[label])}")
