@@ -495,29 +495,29 @@ def _search_at(
     ]
     wanted = {c.ref_id for of_one in candidates for c in of_one}
     references = index.items(wanted) if wanted else {}
-    matches = []
-    for (speed, query_items), of_one in zip(variants, candidates, strict=True):
-        for candidate in of_one:
-            ref_items = references.get(candidate.ref_id)
-            if ref_items is None:
-                continue
-            for s in align(query_items, ref_items, candidate.offset):
-                matches.append(
-                    Match(
-                        ref_id=candidate.ref_id,
-                        score=float(s.score),
-                        # The fingerprint is of the query slowed down by ``speed``.
-                        query_start_s=round(float(s.query_start_s) / speed, 3),
-                        query_end_s=round(float(s.query_end_s) / speed, 3),
-                        reference_start_s=round(float(s.reference_start_s), 3),
-                        reference_end_s=round(float(s.reference_end_s), 3),
-                        query_coverage_pct=round(float(s.query_coverage_pct), 2),
-                        reference_coverage_pct=round(float(s.reference_coverage_pct), 2),
-                        bit_error_rate=round(float(s.bit_error_rate), 4),
-                        speed_factor=round(speed, 4),
-                    )
-                )
-    return matches
+    return [
+        _as_match(c.ref_id, s, speed)
+        for (speed, query_items), of_one in zip(variants, candidates, strict=True)
+        for c in of_one
+        if c.ref_id in references
+        for s in align(query_items, references[c.ref_id], c.offset)
+    ]
+
+
+def _as_match(ref_id: int, s: Segment, speed: float) -> Match:
+    """A stretch aligned on the query slowed down by ``speed``, in the query's own time."""
+    return Match(
+        ref_id=ref_id,
+        score=float(s.score),
+        query_start_s=round(float(s.query_start_s) / speed, 3),
+        query_end_s=round(float(s.query_end_s) / speed, 3),
+        reference_start_s=round(float(s.reference_start_s), 3),
+        reference_end_s=round(float(s.reference_end_s), 3),
+        query_coverage_pct=round(float(s.query_coverage_pct), 2),
+        reference_coverage_pct=round(float(s.reference_coverage_pct), 2),
+        bit_error_rate=round(float(s.bit_error_rate), 4),
+        speed_factor=round(speed, 4),
+    )
 
 
 def _overlap_s(a: Match, b: Match) -> float:
