@@ -229,10 +229,10 @@ def build(workers: int = 2) -> None:
     print(f"built {len(tracks)} tracks in {time.perf_counter() - started:.0f} s")
 
 
-def load_set() -> tuple[np.ndarray, list[dict[str, Any]]]:
+def _load(folder: Path, tracks: Iterable[Path]) -> tuple[np.ndarray, list[dict[str, Any]]]:
     spectra, rows = [], []
-    for path in real_tracks():
-        file = _cache_file(CACHE / "spectra", path)
+    for path in tracks:
+        file = _cache_file(folder, path)
         if not file.exists():
             continue
         with np.load(file) as data:
@@ -241,8 +241,15 @@ def load_set() -> tuple[np.ndarray, list[dict[str, Any]]]:
     return np.concatenate(spectra), rows
 
 
-def feature_matrix(spectra: np.ndarray, rows: list[dict[str, Any]], feature_set: str) -> np.ndarray:
-    cache = CACHE / f"features-{feature_set}-{len(rows)}.npy"
+def load_set() -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """The clip set: spectra and what each is."""
+    return _load(CACHE / "spectra", real_tracks())
+
+
+def feature_matrix(
+    spectra: np.ndarray, rows: list[dict[str, Any]], feature_set: str, name: str = "clips"
+) -> np.ndarray:
+    cache = CACHE / f"features-{name}-{feature_set}-{len(rows)}.npy"
     if cache.exists():
         return np.load(cache)
     x = np.array(
@@ -335,15 +342,8 @@ def evaluate(
         variant = np.array([r["variant"] for r in rows])
         held = np.array([bool(r.get("held_out")) for r in rows])
         print(" false positives (real music):")
-        tally("real, lossless (as shipped)", (kind == "real") & (variant == "lossless"))
-        tally("real, MP3 128-192 kbps", (kind == "real") & np.char.startswith(variant, "mp3"))
-        tally(
-            "real, lossless + MP3 (the target)",
-            (kind == "real") & ~np.char.startswith(variant, "band"),
-        )
-        tally(
-            "real, band-limited 16-32 kHz", (kind == "real") & np.char.startswith(variant, "band")
-        )
+        for label, mask in _real_cases(rows):
+            tally(label, mask)
         for pkg in sorted({r["package"] for r in rows}):
             mask = (
                 (kind == "real")
@@ -474,7 +474,7 @@ def cost(tracks: int = 12, repeats: int = 2) -> None:
 # in two after that (spectral.SpectrumAccumulator). Each item is written to a file and
 # read back through audio.decode, exactly as a check reads an upload.
 
-TRACKS_CACHE = CACHE / "tracks"
+TRACKS_CACHE = CACHE / "whole-tracks"  # lossless, MP3, 2 held-out; band-limited, 1 training
 WHOLE_TRACKS = (
     300  # tracks in the whole-track set (seeded order: a partial build spans every package)
 )
@@ -519,11 +519,7 @@ def build_whole_track(path: Path) -> Path | None:
         finally:
             file.unlink(missing_ok=True)
 
-    add(_app_spectrum(path), kind="real", variant="lossless")
-    bitrate = MP3_BITRATES[_seed("whole-mp3", path) % 3]
-    add(through_file(music, rate, bitrate), kind="real", variant=f"mp3-{bitrate // 1000}")
-    for index in rng.choice(len(simulate.HELD_OUT), 2, replace=False):
-        arch = simulate.HELD_OUT[int(index)]
+    def simulated(arch: simulate.Architecture, rng: np.random.Generator) -> None:
         level = float(rng.uniform(*LEVEL_DB))
         out_rate = int(rng.choice((44100, 48000)))
         y = simulate.simulate(music, rate, arch, level_db=level, output_rate=out_rate, rng=rng)
@@ -533,10 +529,23 @@ def build_whole_track(path: Path) -> Path | None:
             kind="ai",
             variant=f"mp3-{mp3 // 1000}" if mp3 else "lossless",
             arch=arch.name,
-            held_out=True,
+            held_out=arch in simulate.HELD_OUT,
             level_db=round(level, 2),
             output_rate=out_rate,
         )
+
+    add(_app_spectrum(path), kind="real", variant="lossless")
+    bitrate = MP3_BITRATES[_seed("whole-mp3", path) % 3]
+    add(through_file(music, rate, bitrate), kind="real", variant=f"mp3-{bitrate // 1000}")
+    for index in rng.choice(len(simulate.HELD_OUT), 2, replace=False):
+        simulated(simulate.HELD_OUT[int(index)], rng)
+    # For training on whole tracks: a lower native rate without artifacts (real) and one
+    # training architecture. Their own seed, so the items above stay as they were.
+    train_rng = np.random.default_rng(_seed("whole-train", path))
+    band_rate = int(train_rng.choice(BAND_RATES))
+    band = simulate.resample(simulate.resample(music, rate, band_rate), band_rate, rate)
+    add(through_file(band, rate, 0), kind="real", variant=f"band-{band_rate}")
+    simulated(simulate.TRAINING[int(train_rng.integers(len(simulate.TRAINING)))], train_rng)
     temporary = out.with_name(f"{out.stem}.tmp.npz")
     np.savez(temporary, spectra=np.array(spectra, dtype=np.float32), rows=json.dumps(rows))
     os.replace(temporary, out)
@@ -559,61 +568,87 @@ def build_whole(workers: int = 1) -> None:
     print(f"built {len(tracks)} whole tracks in {time.perf_counter() - started:.0f} s")
 
 
-def evaluate_whole(feature_set: str = "contrast", l2: float = 10.0) -> dict[str, tuple[int, int]]:
-    """Whole tracks scored by the 2-fold models of the clip set (each track by the model
-    that never saw its package), at the shipped operating point."""
-    spectra, rows = load_set()
-    x = feature_matrix(spectra, rows, feature_set)
-    groups = np.array([r["package"] in GROUP_A for r in rows])
-    models = {
-        fold: fit_model(x, rows, groups == fold, feature_set, "fold", l2) for fold in (True, False)
-    }
-    whole_rows: list[dict[str, Any]] = []
-    flagged: list[bool] = []
-    for path in whole_tracks():
-        file = _cache_file(TRACKS_CACHE, path)
-        if not file.exists():
-            continue
-        with np.load(file) as data:
-            for s, row in zip(data["spectra"], json.loads(str(data["rows"])), strict=True):
-                vector = spectral.features(spectral.AverageSpectrum(s, row["frames"]), feature_set)[
-                    0
-                ]
-                model = models[row["package"] not in GROUP_A]  # the other group's model
-                flagged.append(bool(model.probability(vector[None, :])[0] >= 0.5))
-                whole_rows.append(row)
-    hit = np.array(flagged)
-    kind = np.array([r["kind"] for r in whole_rows])
-    variant = np.array([r["variant"] for r in whole_rows])
-    minutes = (
-        sum(
-            r["duration_s"]
-            for r in whole_rows
-            if r["kind"] == "real" and r["variant"] == "lossless"
-        )
-        / 60
-    )
-    print(
-        f"\n== whole tracks, feature set {feature_set!r}: {len({r['track'] for r in whole_rows})} "
-        f"tracks ({minutes:.0f} min), 2-fold models of the clip set =="
-    )
-    table: dict[str, tuple[int, int]] = {}
-    for label, mask in (
-        ("real, lossless (as shipped)", (kind == "real") & (variant == "lossless")),
-        ("real, MP3 128-192 kbps", (kind == "real") & (variant != "lossless")),
-        ("real, lossless + MP3 (the target)", kind == "real"),
-        *_held_out_cases(whole_rows),
-    ):
-        table[label] = (int(hit[mask].sum()), int(mask.sum()))
-        print(f"  {label:38s} {_rate(*table[label])}")
-    fps = [
-        (r["track"], r["variant"])
-        for r, f in zip(whole_rows, flagged, strict=True)
-        if f and r["kind"] == "real"
+def load_whole() -> tuple[np.ndarray, list[dict[str, Any]]]:
+    """The whole-track set: spectra and what each is."""
+    return _load(TRACKS_CACHE, whole_tracks())
+
+
+def _real_cases(rows: list[dict[str, Any]]) -> list[tuple[str, np.ndarray]]:
+    """(label, mask) of the real items: as shipped, MP3, both (the target), band-limited."""
+    real = np.array([r["kind"] == "real" for r in rows])
+    variant = np.array([r["variant"] for r in rows])
+    lossless = variant == "lossless"
+    mp3 = np.char.startswith(variant, "mp3")
+    return [
+        ("real, lossless (as shipped)", real & lossless),
+        ("real, MP3 128-192 kbps", real & mp3),
+        ("real, lossless + MP3 (the target)", real & (lossless | mp3)),
+        ("real, band-limited 16-32 kHz", real & np.char.startswith(variant, "band")),
     ]
-    if fps:
-        print("  false positives:", *fps, sep="\n    ")
-    return table
+
+
+TRAININGS = ("clips", "clips + whole tracks")
+
+
+def evaluate_whole(
+    feature_set: str = "contrast", l2: float = 10.0
+) -> dict[str, dict[str, dict[str, tuple[int, int]]]]:
+    """Whole tracks and clips, each scored by a 2-fold model that never saw its package,
+    side by side: the model trained on clips only, and the one trained on clips and whole
+    tracks together (the app analyses whole files). Returns {items: {label: {training: (hits,
+    total)}}}."""
+    spectra, rows = load_set()
+    whole_spectra, whole_rows = load_whole()
+    x = np.vstack(
+        [
+            feature_matrix(spectra, rows, feature_set),
+            feature_matrix(whole_spectra, whole_rows, feature_set, "whole"),
+        ]
+    )
+    every = rows + whole_rows
+    whole = np.arange(len(every)) >= len(rows)
+    groups = np.array([r["package"] in GROUP_A for r in every])
+    flagged: dict[str, np.ndarray] = {}
+    for training in TRAININGS:
+        p = np.zeros(len(every))
+        for fold in (True, False):
+            train = (groups == fold) & (~whole | (training != "clips"))
+            model = fit_model(x, every, train, feature_set, "fold", l2)
+            test = groups != fold
+            p[test] = model.probability(x[test])
+        flagged[training] = p >= 0.5
+    minutes = sum(r["duration_s"] for r in whole_rows if r["variant"] == "lossless") / 60
+    summary: dict[str, dict[str, dict[str, tuple[int, int]]]] = {}
+    for items, part in (
+        (f"whole tracks ({len({r['track'] for r in whole_rows})}, {minutes:.0f} min)", whole),
+        (f"30 s clips ({len({r['track'] for r in rows})} tracks)", ~whole),
+    ):
+        part_rows = [r for r, keep in zip(every, part, strict=True) if keep]
+        held_in = np.array([r["kind"] == "ai" and not r.get("held_out") for r in part_rows])
+        print(f"\n== {items}, feature set {feature_set!r}, 2-fold by package; trained on: ==")
+        print(f"  {'':38s} " + " ".join(f"{t:>36s}" for t in TRAININGS))
+        table: dict[str, dict[str, tuple[int, int]]] = {}
+        for label, mask in (
+            *_real_cases(part_rows),
+            ("held-in architectures", held_in),
+            *_held_out_cases(part_rows),
+        ):
+            table[label] = {
+                t: (int(flagged[t][part][mask].sum()), int(mask.sum())) for t in TRAININGS
+            }
+            print(
+                f"  {label:38s} " + " ".join(f"{_rate(*table[label][t]):>36s}" for t in TRAININGS)
+            )
+        for t in TRAININGS:
+            fps = [
+                (r["track"], r["variant"])
+                for r, f in zip(part_rows, flagged[t][part], strict=True)
+                if f and r["kind"] == "real" and not r["variant"].startswith("band")
+            ]
+            if fps:
+                print(f"  false positives, trained on {t}:", *fps, sep="\n    ")
+        summary[items] = table
+    return summary
 
 
 # --- Pictures for docs/ai-detection.md (matplotlib, from requirements-bench.txt).
