@@ -7,6 +7,7 @@
     .venv/bin/python bench/ai_detector.py cost      # decode+fingerprint vs +spectral, one pass
     .venv/bin/python bench/ai_detector.py build-tracks  # whole tracks through the app's decode (cached)
     .venv/bin/python bench/ai_detector.py tracks    # whole tracks scored by the 2-fold models
+    .venv/bin/python bench/ai_detector.py experiments-tracks  # variants, on clips and whole tracks
     .venv/bin/python bench/ai_detector.py figures   # docs/images/ai-*.png
     .venv/bin/python bench/ai_detector.py all
 
@@ -27,6 +28,7 @@ that is tested on them) and the held-out architectures never train any model.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import math
@@ -35,7 +37,7 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -796,9 +798,14 @@ def _normalised_matrix(spectra: np.ndarray, rows: list[dict[str, Any]]) -> np.nd
     return x
 
 
-def _per_band_matrix(spectra: np.ndarray, rows: list[dict[str, Any]]) -> np.ndarray:
-    """Per sub-band: best smooth and best rough comb, coarse and fine (4 x 4 raw scores)."""
-    cache = CACHE / f"features-per-band-{len(rows)}.npy"
+def _per_band_matrix(
+    spectra: np.ndarray,
+    rows: list[dict[str, Any]],
+    bands: tuple[tuple[float, float], ...] = spectral.SUB_BANDS_HZ,
+    name: str = "clips",
+) -> np.ndarray:
+    """Per band: best smooth and best rough comb, coarse and fine (len(bands) x 4 raw scores)."""
+    cache = CACHE / f"features-per-band-{name}-{_seed(bands) % 10**8}-{len(rows)}.npy"
     if cache.exists():
         return np.load(cache)
     out = []
@@ -807,7 +814,7 @@ def _per_band_matrix(spectra: np.ndarray, rows: list[dict[str, Any]]) -> np.ndar
         out.append(
             [
                 value
-                for band in spectral.SUB_BANDS_HZ
+                for band in bands
                 for divisors in ("smooth", "rough")
                 for value in spectral._band_scores(print_, band, divisors)
             ]
@@ -909,6 +916,104 @@ def experiments(l2: float = 10.0) -> None:
             )
 
 
+# The 4 kHz below the Nyquist frequency of each low native rate (16, 22.05, 24, 32 kHz),
+# and the top of the band: where a low-rate generator's lines are, and its music weakest.
+NYQUIST_BANDS_HZ = (
+    (4000.0, 8000.0),
+    (7025.0, 11025.0),
+    (8000.0, 12000.0),
+    (12000.0, 16000.0),
+    (16000.0, 20000.0),
+)
+
+
+@contextlib.contextmanager
+def _grid_primes(primes: tuple[int, ...]) -> Iterator[None]:
+    """The decoder grid's primes (spectral.SMOOTH_PRIMES) rebound for one experiment."""
+    saved = spectral.SMOOTH_PRIMES
+    spectral.SMOOTH_PRIMES = primes
+    spectral._matched_candidates.cache_clear()
+    try:
+        yield
+    finally:
+        spectral.SMOOTH_PRIMES = saved
+        spectral._matched_candidates.cache_clear()
+
+
+def experiments_tracks(l2: float = 10.0) -> None:
+    """Feature and training variants, each scored on clips and on whole tracks by 2-fold
+    models (issue 6, session 4): at the calibrated operating point, and the oracle (the
+    held-out rate at 0.5 % of the *test* real items, read on the test set: a comparison,
+    never a threshold)."""
+    spectra, rows = load_set()
+    whole_spectra, whole_rows = load_whole()
+    every = rows + whole_rows
+    whole = np.arange(len(every)) >= len(rows)
+
+    def both_sets(matrix: Any) -> np.ndarray:
+        return np.vstack(
+            [matrix(spectra, rows, "clips"), matrix(whole_spectra, whole_rows, "whole")]
+        )
+
+    contrast = both_sets(lambda s, r, n: feature_matrix(s, r, "contrast", n))
+    with _grid_primes((2, 3, 5)):
+        five = both_sets(lambda s, r, n: feature_matrix(s, r, "contrast", f"{n}-5-smooth"))
+    nyquist = both_sets(lambda s, r, n: _per_band_matrix(s, r, NYQUIST_BANDS_HZ, n)).reshape(
+        len(every), len(NYQUIST_BANDS_HZ), 2, 2
+    )  # band, smooth/rough, class
+    frames = np.log([float(r["frames"]) for r in every])[:, None]
+    candidates = {
+        "contrast (shipped)": contrast,
+        "contrast, 5-smooth grid": five,
+        "contrast + log(frames)": np.hstack([contrast, frames]),
+        "contrast + Nyquist-band contrasts": np.hstack(
+            [contrast, _signed_log((nyquist[:, :, 0, :] - nyquist[:, :, 1, :]).max(axis=1))]
+        ),
+        "contrast + Nyquist-band combs": np.hstack(
+            [contrast, _signed_log(nyquist.reshape(len(every), -1))]
+        ),
+    }
+    groups = np.array([r["package"] in GROUP_A for r in every])
+    kind = np.array([r["kind"] for r in every])
+    variant = np.array([r["variant"] for r in every])
+    real = (kind == "real") & ~np.char.startswith(variant, "band")
+    held = (kind == "ai") & np.array([bool(r.get("held_out")) for r in every])
+    level = np.array([r.get("level_db", 0.0) for r in every])
+    print(
+        f"{len(rows)} clip and {len(whole_rows)} whole-track spectra; 2-fold by package\n"
+        f"{'features':34s} {'trained on':20s} | {'clips: FPR':>15s} {'held-out':>8s} | "
+        f"{'whole: FPR':>15s} {'held-out':>8s}  by level (-60..-35, 5 dB) | oracle clips, whole"
+    )
+    for label, x in candidates.items():
+        for training in TRAININGS:
+            flagged = np.zeros(len(every), dtype=bool)
+            decision = np.zeros(len(every))
+            for fold in (True, False):
+                train = (groups == fold) & (~whole | (training != "clips"))
+                model = fit_model(x, every, train, "contrast", "fold", l2)
+                test = groups != fold
+                flagged[test] = model.probability(x[test]) >= 0.5
+                decision[test] = model.decision(x[test])
+            cells, oracle = [], []
+            for part in (~whole, whole):
+                fp = flagged[part & real]
+                cells.append(
+                    f"{100 * fp.mean():6.2f}% ({fp.sum():3d}) {100 * flagged[part & held].mean():7.1f}%"
+                )
+                ordered = np.sort(decision[part & real])
+                edge = ordered[len(ordered) - 1 - math.floor(0.005 * len(ordered))]
+                oracle.append(f"{100 * (decision[part & held] > edge).mean():.1f}%")
+            levels = " ".join(
+                f"{100 * flagged[whole & held & (level >= lo) & (level < lo + 5)].mean():3.0f}"
+                for lo in range(int(LEVEL_DB[0]), int(LEVEL_DB[1]), 5)
+            )
+            print(
+                f"{label:34s} {training:20s} | {cells[0]} | {cells[1]}  {levels} | "
+                f"{oracle[0]}, {oracle[1]}",
+                flush=True,
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -919,6 +1024,7 @@ def main() -> None:
             "build",
             "evaluate",
             "experiments",
+            "experiments-tracks",
             "ship",
             "cost",
             "build-tracks",
@@ -937,6 +1043,8 @@ def main() -> None:
         evaluate(l2=args.l2)
     if args.step == "experiments":
         experiments(l2=args.l2)
+    if args.step == "experiments-tracks":
+        experiments_tracks(l2=args.l2)
     if args.step in ("ship", "all"):
         if args.step == "all":
             evaluate(l2=args.l2)

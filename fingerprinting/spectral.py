@@ -79,7 +79,7 @@ POOL_HZ = 100.0  # width of the pooled fakeprint cells (the paper-style features
 # decoder's hop (their product) has no prime factor above 7; a note's harmonics at a
 # random pitch do not pick such a divisor. Scores are read over sub-bands from 4 kHz
 # (a generator at 16-32 kHz has no lines above its Nyquist frequency).
-SMOOTH_PRIMES = (2, 3, 5, 7)
+SMOOTH_PRIMES: tuple[int, ...] = (2, 3, 5, 7)
 SUB_BANDS_HZ = ((4000.0, 8000.0), (4000.0, 12000.0), (4000.0, 16000.0), (4000.0, 20000.0))
 Z_BLOCK_BINS = 256  # the fakeprint's noise is estimated per ~690 Hz block
 Z_FLOOR_DB = 0.3  # ... and never below this (a band at the digital floor is flat)
