@@ -490,8 +490,9 @@ def _app_spectrum(path: Path) -> spectral.AverageSpectrum:
 
 
 def build_whole_track(path: Path) -> Path | None:
-    """The app's spectrum of one whole track: as shipped, as MP3, and through 2 held-out
-    architectures (random level, 44.1/48 kHz, half as MP3), cached in one .npz."""
+    """The app's spectrum of one whole track, cached in one .npz: as shipped, as MP3,
+    through 2 held-out architectures (random level, 44.1/48 kHz, half as MP3); and, to
+    train on, band-limited (real) and through 1 training architecture."""
     out = _cache_file(TRACKS_CACHE, path)
     if out.exists():
         return out
