@@ -68,6 +68,8 @@ GROUP_A = {
     "nexuiz-music",
     "fretsonfire-songs-muldjord",
     "singularity-music",
+    "supertuxkart-data",
+    "extremetuxracer-data",
 }
 
 
@@ -478,7 +480,7 @@ def cost(tracks: int = 12, repeats: int = 2) -> None:
 
 TRACKS_CACHE = CACHE / "whole-tracks"  # lossless, MP3, 2 held-out; band-limited, 1 training
 WHOLE_TRACKS = (
-    300  # tracks in the whole-track set (seeded order: a partial build spans every package)
+    450  # tracks in the whole-track set (seeded order: a partial build spans every package)
 )
 WHOLE_MAX_S = 420.0  # longer tracks are cut to their first 7 minutes (cost of simulating)
 
@@ -622,13 +624,15 @@ def evaluate_whole(
         flagged[training] = p >= 0.5
     minutes = sum(r["duration_s"] for r in whole_rows if r["variant"] == "lossless") / 60
     summary: dict[str, dict[str, dict[str, tuple[int, int]]]] = {}
-    for items, part in (
-        (f"whole tracks ({len({r['track'] for r in whole_rows})}, {minutes:.0f} min)", whole),
-        (f"30 s clips ({len({r['track'] for r in rows})} tracks)", ~whole),
+    for items, count, part in (
+        ("whole tracks", f"{len({r['track'] for r in whole_rows})}, {minutes:.0f} min", whole),
+        ("30 s clips", f"{len({r['track'] for r in rows})} tracks", ~whole),
     ):
         part_rows = [r for r, keep in zip(every, part, strict=True) if keep]
         held_in = np.array([r["kind"] == "ai" and not r.get("held_out") for r in part_rows])
-        print(f"\n== {items}, feature set {feature_set!r}, 2-fold by package; trained on: ==")
+        print(
+            f"\n== {items} ({count}), feature set {feature_set!r}, 2-fold by package; trained on: =="
+        )
         print(f"  {'':38s} " + " ".join(f"{t:>36s}" for t in TRAININGS))
         table: dict[str, dict[str, tuple[int, int]]] = {}
         for label, mask in (
@@ -737,10 +741,11 @@ def figures(l2: float = 10.0) -> None:
         f"held-out, level {lo} to {lo + 5} dB"
         for lo in range(int(LEVEL_DB[0]), int(LEVEL_DB[1]), 5)
     ]
-    series = {}
+    series: dict[str, dict[str, tuple[int, int]]] = {}
     for feature_set in ("matched", "contrast"):
         series[f"30 s clips, {feature_set}"] = evaluate([feature_set], l2)[feature_set]
-        series[f"whole tracks, {feature_set}"] = evaluate_whole(feature_set, l2)
+        whole = evaluate_whole(feature_set, l2)["whole tracks"]
+        series[f"whole tracks, {feature_set}"] = {label: v["clips"] for label, v in whole.items()}
     fig, ax = plt.subplots(figsize=(10, 4.2))
     width = 0.8 / len(series)
     for i, (name, table) in enumerate(series.items()):
