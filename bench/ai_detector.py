@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import hashlib
 import json
 import math
@@ -37,7 +38,7 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -125,14 +126,30 @@ def _cache_file(folder: Path, path: Path) -> Path:
     )
 
 
-def _decoded(path: Path) -> np.ndarray | None:
-    """The track as the app's 44.1 kHz branch delivers it (mono float), or None if unreadable."""
+def _decoded(path: Path, *also: Any) -> np.ndarray | None:
+    """The track as the app's 44.1 kHz branch delivers it (mono float), or None if unreadable.
+
+    ``also``: more consumers of the same branch, fed in the same decode.
+    """
     collect = _Collect()
     try:
-        audio.decode(path, hires_consumers=(collect,), min_duration_s=0.5)
+        audio.decode(path, hires_consumers=(collect, *also), min_duration_s=0.5)
     except audio.AudioError:
         return None
     return collect.finish()
+
+
+def _save(out: Path, spectra: list[np.ndarray], rows: list[dict[str, Any]]) -> Path:
+    """One track's spectra and what each is, written whole or not at all."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temporary = out.with_name(f"{out.stem}.tmp.npz")
+    np.savez(
+        temporary,
+        spectra=np.array(spectra, dtype=np.float32).reshape(-1, spectral.FFT_SIZE // 2 + 1),
+        rows=json.dumps(rows),
+    )
+    os.replace(temporary, out)
+    return out
 
 
 def build_track(path: Path) -> Path | None:
@@ -205,15 +222,7 @@ def build_track(path: Path) -> Path | None:
                     output_rate=out_rate,
                     **base,
                 )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = out.with_name(f"{out.stem}.tmp.npz")
-    np.savez(
-        temporary,
-        spectra=np.array(spectra, dtype=np.float32).reshape(-1, spectral.FFT_SIZE // 2 + 1),
-        rows=json.dumps(rows),
-    )
-    os.replace(temporary, out)
-    return out
+    return _save(out, spectra, rows)
 
 
 def build(workers: int = 2) -> None:
@@ -282,6 +291,25 @@ def fit_model(
     return detector_model.calibrate(model, x[real], TARGET_FPR)
 
 
+def _out_of_fold(
+    x: np.ndarray,
+    rows: list[dict[str, Any]],
+    groups: np.ndarray,
+    fit: Callable[[np.ndarray, list[dict[str, Any]], np.ndarray], detector_model.DetectorModel],
+    usable: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each item's probability and decision from the model of the package group it is not
+    in, fitted by ``fit(x, rows, train)`` on that group's ``usable`` items."""
+    probability, decision = np.zeros(len(rows)), np.zeros(len(rows))
+    for fold in (True, False):
+        train = groups == fold
+        model = fit(x, rows, train if usable is None else train & usable)
+        test = groups != fold
+        probability[test] = model.probability(x[test])
+        decision[test] = model.decision(x[test])
+    return probability, decision
+
+
 def _rate(hits: int, total: int) -> str:
     if not total:
         return "    -"
@@ -324,11 +352,8 @@ def evaluate(
     )
     for feature_set in feature_sets:
         x = feature_matrix(spectra, rows, feature_set)
-        p = np.zeros(len(rows))
-        for fold in (True, False):
-            model = fit_model(x, rows, groups == fold, feature_set, "fold", l2)
-            test = groups != fold
-            p[test] = model.probability(x[test])
+        fit = functools.partial(fit_model, feature_set=feature_set, name="fold", l2=l2)
+        p, _ = _out_of_fold(x, rows, groups, fit)
         flagged = p >= 0.5
         print(f"\n== feature set {feature_set!r} ({x.shape[1]} features), 2-fold by package ==")
         table: dict[str, tuple[int, int]] = {}
@@ -498,7 +523,8 @@ def build_whole_track(path: Path) -> Path | None:
     out = _cache_file(TRACKS_CACHE, path)
     if out.exists():
         return out
-    decoded = _decoded(path)
+    shipped = spectral.SpectrumAccumulator()  # the whole file, as the app analyses it
+    decoded = _decoded(path, shipped)
     if decoded is None:
         return None
     rate = spectral.SAMPLE_RATE
@@ -539,7 +565,7 @@ def build_whole_track(path: Path) -> Path | None:
             output_rate=out_rate,
         )
 
-    add(_app_spectrum(path), kind="real", variant="lossless")
+    add(shipped.finish(), kind="real", variant="lossless")
     bitrate = MP3_BITRATES[_seed("whole-mp3", path) % 3]
     add(through_file(music, rate, bitrate), kind="real", variant=f"mp3-{bitrate // 1000}")
     for index in rng.choice(len(simulate.HELD_OUT), 2, replace=False):
@@ -551,10 +577,7 @@ def build_whole_track(path: Path) -> Path | None:
     band = simulate.resample(simulate.resample(music, rate, band_rate), band_rate, rate)
     add(through_file(band, rate, 0), kind="real", variant=f"band-{band_rate}")
     simulated(simulate.TRAINING[int(train_rng.integers(len(simulate.TRAINING)))], train_rng)
-    temporary = out.with_name(f"{out.stem}.tmp.npz")
-    np.savez(temporary, spectra=np.array(spectra, dtype=np.float32), rows=json.dumps(rows))
-    os.replace(temporary, out)
-    return out
+    return _save(out, spectra, rows)
 
 
 def whole_tracks() -> list[Path]:
@@ -613,14 +636,10 @@ def evaluate_whole(
     every = rows + whole_rows
     whole = np.arange(len(every)) >= len(rows)
     groups = np.array([r["package"] in GROUP_A for r in every])
+    fit = functools.partial(fit_model, feature_set=feature_set, name="fold", l2=l2)
     flagged: dict[str, np.ndarray] = {}
     for training in TRAININGS:
-        p = np.zeros(len(every))
-        for fold in (True, False):
-            train = (groups == fold) & (~whole | (training != "clips"))
-            model = fit_model(x, every, train, feature_set, "fold", l2)
-            test = groups != fold
-            p[test] = model.probability(x[test])
+        p, _ = _out_of_fold(x, every, groups, fit, ~whole | (training != "clips"))
         flagged[training] = p >= 0.5
     minutes = sum(r["duration_s"] for r in whole_rows if r["variant"] == "lossless") / 60
     summary: dict[str, dict[str, dict[str, tuple[int, int]]]] = {}
@@ -897,17 +916,11 @@ def experiments(l2: float = 10.0) -> None:
         f"   oracle held-out TPR at 0.5 % FPR"
     )
     for label, x in candidates.items():
-        for calibration in ("train", "inner-cv"):
-            p = np.zeros(len(rows))
-            decision = np.zeros(len(rows))
-            for fold in (True, False):
-                if calibration == "train":
-                    model = fit_model(x, rows, groups == fold, "invariant", "fold", l2)
-                else:
-                    model = _fit_inner_cv(x, rows, groups == fold, l2)
-                test = groups != fold
-                p[test] = model.probability(x[test])
-                decision[test] = model.decision(x[test])
+        for calibration, fit in (
+            ("train", functools.partial(fit_model, feature_set="invariant", name="fold", l2=l2)),
+            ("inner-cv", functools.partial(_fit_inner_cv, l2=l2)),
+        ):
+            p, decision = _out_of_fold(x, rows, groups, fit)
             flagged = p >= 0.5
             # Comparison only (never a shipped threshold): the best threshold that keeps
             # 0.5 % of the *test* real clips, read on the test set itself.
@@ -980,6 +993,7 @@ def experiments_tracks(l2: float = 10.0) -> None:
         ),
     }
     groups = np.array([r["package"] in GROUP_A for r in every])
+    fit = functools.partial(fit_model, feature_set="contrast", name="fold", l2=l2)
     kind = np.array([r["kind"] for r in every])
     variant = np.array([r["variant"] for r in every])
     real = (kind == "real") & ~np.char.startswith(variant, "band")
@@ -992,14 +1006,8 @@ def experiments_tracks(l2: float = 10.0) -> None:
     )
     for label, x in candidates.items():
         for training in TRAININGS:
-            flagged = np.zeros(len(every), dtype=bool)
-            decision = np.zeros(len(every))
-            for fold in (True, False):
-                train = (groups == fold) & (~whole | (training != "clips"))
-                model = fit_model(x, every, train, "contrast", "fold", l2)
-                test = groups != fold
-                flagged[test] = model.probability(x[test]) >= 0.5
-                decision[test] = model.decision(x[test])
+            p, decision = _out_of_fold(x, every, groups, fit, ~whole | (training != "clips"))
+            flagged = p >= 0.5
             cells, oracle = [], []
             for part in (~whole, whole):
                 fp = flagged[part & real]
