@@ -9,6 +9,7 @@
     .venv/bin/python bench/ai_detector.py tracks    # whole tracks scored by the 2-fold models
     .venv/bin/python bench/ai_detector.py experiments-tracks  # variants, on clips and whole tracks
     .venv/bin/python bench/ai_detector.py figures   # docs/images/ai-*.png
+    .venv/bin/python bench/ai_detector.py ceiling   # what knowing the architecture would find
     .venv/bin/python bench/ai_detector.py all
 
 Real music: every track of Debian's wesnoth-1.16-music (in /work/cache/wesnoth) and of the
@@ -113,10 +114,23 @@ class _Collect:
         return np.concatenate(self.chunks) if self.chunks else np.zeros(0, np.float32)
 
 
-def _spectrum(samples: np.ndarray, rate: int) -> spectral.AverageSpectrum:
+# The time average behind the spectra (spectral.SpectrumAccumulator's ``trim``): the
+# evaluation steps read the spectra of TRIM (--trim); the build steps write one set of
+# spectra per value in BUILD_TRIMS (--trims), from the same simulated audio and decode.
+TRIM = spectral.TRIM_FRACTION
+BUILD_TRIMS: tuple[float, ...] = (spectral.TRIM_FRACTION,)
+
+
+def _spectra_dir(base: str, trim: float) -> Path:
+    """Where the spectra of one time average are cached: ``base`` for the plain mean."""
+    return CACHE / (base if not trim else f"{base}-trim{round(trim * 100)}")
+
+
+def _spectra(samples: np.ndarray, rate: int) -> list[spectral.AverageSpectrum]:
+    """The spectrum of ``samples`` for each of BUILD_TRIMS."""
     if rate != spectral.SAMPLE_RATE:
         samples = simulate.resample(samples, rate, spectral.SAMPLE_RATE)
-    return spectral.average_spectrum(samples)
+    return [spectral.average_spectrum(samples, trim=trim) for trim in BUILD_TRIMS]
 
 
 def _cache_file(folder: Path, path: Path) -> Path:
@@ -154,23 +168,24 @@ def _save(out: Path, spectra: list[np.ndarray], rows: list[dict[str, Any]]) -> P
 
 def build_track(path: Path) -> Path | None:
     """All spectra of one track's clips, cached in one .npz with a JSON list of what each is."""
-    out = _cache_file(CACHE / "spectra", path)
-    if out.exists():
-        return out
+    outs = [_cache_file(_spectra_dir("spectra", trim), path) for trim in BUILD_TRIMS]
+    if all(out.exists() for out in outs):
+        return outs[0]
     music = _decoded(path)
     if music is None:
         return None
     rate = spectral.SAMPLE_RATE
     duration = len(music) / rate
     rows: list[dict[str, Any]] = []
-    spectra: list[np.ndarray] = []
+    spectra: list[list[np.ndarray]] = [[] for _ in BUILD_TRIMS]
 
     def add(samples: np.ndarray, sample_rate: int, **meta: Any) -> None:
-        s = _spectrum(samples, sample_rate)
-        if s.frames < 10:
+        each = _spectra(samples, sample_rate)
+        if each[0].frames < 10:
             return
-        spectra.append(s.mean_db)
-        rows.append({**meta, "frames": s.frames})
+        for kept, s in zip(spectra, each, strict=True):
+            kept.append(s.mean_db)
+        rows.append({**meta, "frames": each[0].frames})
 
     if duration >= MIN_TRACK_S:
         clip_n = round(min(CLIP_S, duration) * rate)
@@ -222,7 +237,9 @@ def build_track(path: Path) -> Path | None:
                     output_rate=out_rate,
                     **base,
                 )
-    return _save(out, spectra, rows)
+    for out, kept in zip(outs, spectra, strict=True):
+        _save(out, kept, rows)
+    return outs[0]
 
 
 def build(workers: int = 2) -> None:
@@ -256,13 +273,14 @@ def _load(folder: Path, tracks: Iterable[Path]) -> tuple[np.ndarray, list[dict[s
 
 def load_set() -> tuple[np.ndarray, list[dict[str, Any]]]:
     """The clip set: spectra and what each is."""
-    return _load(CACHE / "spectra", real_tracks())
+    return _load(_spectra_dir("spectra", TRIM), real_tracks())
 
 
 def feature_matrix(
     spectra: np.ndarray, rows: list[dict[str, Any]], feature_set: str, name: str = "clips"
 ) -> np.ndarray:
-    cache = CACHE / f"features-{name}-{feature_set}-{len(rows)}.npy"
+    trim = f"-trim{round(TRIM * 100)}" if TRIM else ""
+    cache = CACHE / f"features-{name}{trim}-{feature_set}-{len(rows)}.npy"
     if cache.exists():
         return np.load(cache)
     x = np.array(
@@ -446,15 +464,16 @@ class _Discard:
 def cost(tracks: int = 12, repeats: int = 2) -> None:
     """Seconds per minute of audio: decode + fingerprint, vs decode + fingerprint + spectral.
 
-    Three passes per track, interleaved (the machine is shared: the ratio is the robust
+    Four passes per track, interleaved (the machine is shared: the ratio is the robust
     figure): decode + Chromaprint; the same with the 44.1 kHz float branch delivered to a
-    consumer that discards it (audio.py's share of the cost); and with the spectral
-    analysis and the model (the whole cost of the detector).
+    consumer that discards it (audio.py's share of the cost); with the spectral analysis
+    and the model (the whole cost of the detector); and the same with the plain mean
+    instead of the trimmed one (what the trim costs).
     """
     paths = [p for p in real_tracks() if p.stat().st_size > 1_000_000]
     paths = paths[:: max(1, len(paths) // tracks)][:tracks]
     model = detector_model.load_active(None)
-    seconds = {"base": 0.0, "branch": 0.0, "spectral": 0.0}
+    seconds = {"base": 0.0, "branch": 0.0, "spectral": 0.0, "plain": 0.0}
     minutes = 0.0
     # Warm up untimed, as a long-lived worker is: the comb tables (lru_cache), FFT plans,
     # the model and the page cache are built once per process, not per file.
@@ -467,15 +486,18 @@ def cost(tracks: int = 12, repeats: int = 2) -> None:
                 for mode in seconds:
                     started = time.perf_counter()
                     fp = chromaprint.Fingerprinter()
-                    accumulator = spectral.SpectrumAccumulator()
+                    accumulator = spectral.SpectrumAccumulator(
+                        trim=0.0 if mode == "plain" else spectral.TRIM_FRACTION
+                    )
                     hires: tuple[Any, ...] = {
                         "base": (),
                         "branch": (_Discard(),),
                         "spectral": (accumulator,),
+                        "plain": (accumulator,),
                     }[mode]
                     decoded = audio.decode(path, consumers=(fp,), hires_consumers=hires)
                     fp.finish()
-                    if mode == "spectral":
+                    if mode in ("spectral", "plain"):
                         spectral.spectral_evidence(accumulator.finish(), model)
                     seconds[mode] += time.perf_counter() - started
             except audio.AudioError:
@@ -496,6 +518,11 @@ def cost(tracks: int = 12, repeats: int = 2) -> None:
         f" of audio"
     )
     print(f"  extra: {100 * (seconds['spectral'] / base - 1):.1f}%")
+    print(
+        f"  the same with the plain mean:    {seconds['plain'] / minutes * 1000:7.1f} ms per minute"
+        f" (extra {100 * (seconds['plain'] / base - 1):.1f}%; the trim costs"
+        f" {100 * (seconds['spectral'] / seconds['plain'] - 1):+.1f}% of the whole)"
+    )
 
 
 # --- Whole tracks, as the app analyses them (issue 6): the clips above are 30 s; an
@@ -503,28 +530,30 @@ def cost(tracks: int = 12, repeats: int = 2) -> None:
 # in two after that (spectral.SpectrumAccumulator). Each item is written to a file and
 # read back through audio.decode, exactly as a check reads an upload.
 
-TRACKS_CACHE = CACHE / "whole-tracks"  # lossless, MP3, 2 held-out; band-limited, 1 training
+TRACKS_CACHE = "whole-tracks"  # lossless, MP3, 2 held-out; band-limited, 1 training
 WHOLE_TRACKS = (
     450  # tracks in the whole-track set (seeded order: a partial build spans every package)
 )
 WHOLE_MAX_S = 420.0  # longer tracks are cut to their first 7 minutes (cost of simulating)
 
 
-def _app_spectrum(path: Path) -> spectral.AverageSpectrum:
-    accumulator = spectral.SpectrumAccumulator()
-    audio.decode(path, hires_consumers=(accumulator,), min_duration_s=0.5)
-    return accumulator.finish()
+def _app_spectra(path: Path) -> list[spectral.AverageSpectrum]:
+    """The file's spectrum as the app computes it, for each of BUILD_TRIMS (one decode)."""
+    accumulators = [spectral.SpectrumAccumulator(trim=trim) for trim in BUILD_TRIMS]
+    audio.decode(path, hires_consumers=accumulators, min_duration_s=0.5)
+    return [accumulator.finish() for accumulator in accumulators]
 
 
 def build_whole_track(path: Path) -> Path | None:
     """The app's spectrum of one whole track, cached in one .npz: as shipped, as MP3,
     through 2 held-out architectures (random level, 44.1/48 kHz, half as MP3); and, to
     train on, band-limited (real) and through 1 training architecture."""
-    out = _cache_file(TRACKS_CACHE, path)
-    if out.exists():
-        return out
-    shipped = spectral.SpectrumAccumulator()  # the whole file, as the app analyses it
-    decoded = _decoded(path, shipped)
+    outs = [_cache_file(_spectra_dir(TRACKS_CACHE, trim), path) for trim in BUILD_TRIMS]
+    if all(out.exists() for out in outs):
+        return outs[0]
+    # The whole file, as the app analyses it.
+    shipped = [spectral.SpectrumAccumulator(trim=trim) for trim in BUILD_TRIMS]
+    decoded = _decoded(path, *shipped)
     if decoded is None:
         return None
     rate = spectral.SAMPLE_RATE
@@ -534,19 +563,22 @@ def build_whole_track(path: Path) -> Path | None:
     rng = np.random.default_rng(_seed("whole", path))
     base = {"track": str(path), "package": package_of(path), "duration_s": len(music) / rate}
     rows: list[dict[str, Any]] = []
-    spectra: list[np.ndarray] = []
-    work = TRACKS_CACHE / "work"
+    spectra: list[list[np.ndarray]] = [[] for _ in BUILD_TRIMS]
+    work = CACHE / TRACKS_CACHE / "work"
     work.mkdir(parents=True, exist_ok=True)
 
-    def add(spectrum: spectral.AverageSpectrum, **meta: Any) -> None:
-        spectra.append(spectrum.mean_db)
-        rows.append({**base, **meta, "frames": spectrum.frames})
+    def add(each: list[spectral.AverageSpectrum], **meta: Any) -> None:
+        for kept, spectrum in zip(spectra, each, strict=True):
+            kept.append(spectrum.mean_db)
+        rows.append({**base, **meta, "frames": each[0].frames})
 
-    def through_file(samples: np.ndarray, sample_rate: int, mp3: int) -> spectral.AverageSpectrum:
-        file = work / f"{out.stem}-{os.getpid()}.{'mp3' if mp3 else 'flac'}"
+    def through_file(
+        samples: np.ndarray, sample_rate: int, mp3: int
+    ) -> list[spectral.AverageSpectrum]:
+        file = work / f"{outs[0].stem}-{os.getpid()}.{'mp3' if mp3 else 'flac'}"
         try:
             synth.write(file, samples, sample_rate, "mp3" if mp3 else "flac", bitrate=mp3 or None)
-            return _app_spectrum(file)
+            return _app_spectra(file)
         finally:
             file.unlink(missing_ok=True)
 
@@ -565,7 +597,7 @@ def build_whole_track(path: Path) -> Path | None:
             output_rate=out_rate,
         )
 
-    add(shipped.finish(), kind="real", variant="lossless")
+    add([accumulator.finish() for accumulator in shipped], kind="real", variant="lossless")
     bitrate = MP3_BITRATES[_seed("whole-mp3", path) % 3]
     add(through_file(music, rate, bitrate), kind="real", variant=f"mp3-{bitrate // 1000}")
     for index in rng.choice(len(simulate.HELD_OUT), 2, replace=False):
@@ -577,7 +609,9 @@ def build_whole_track(path: Path) -> Path | None:
     band = simulate.resample(simulate.resample(music, rate, band_rate), band_rate, rate)
     add(through_file(band, rate, 0), kind="real", variant=f"band-{band_rate}")
     simulated(simulate.TRAINING[int(train_rng.integers(len(simulate.TRAINING)))], train_rng)
-    return _save(out, spectra, rows)
+    for out, kept in zip(outs, spectra, strict=True):
+        _save(out, kept, rows)
+    return outs[0]
 
 
 def whole_tracks() -> list[Path]:
@@ -598,7 +632,7 @@ def build_whole(workers: int = 1) -> None:
 
 def load_whole() -> tuple[np.ndarray, list[dict[str, Any]]]:
     """The whole-track set: spectra and what each is."""
-    return _load(TRACKS_CACHE, whole_tracks())
+    return _load(_spectra_dir(TRACKS_CACHE, TRIM), whole_tracks())
 
 
 def _real_cases(rows: list[dict[str, Any]]) -> list[tuple[str, np.ndarray]]:
@@ -1028,7 +1062,66 @@ def experiments_tracks(l2: float = 10.0) -> None:
             )
 
 
+# --- What a detector that knew the architecture could find (issue 6, session 5).
+
+CEILING_FPR = 0.005  # the issue's bound: the most generous threshold a detector may use
+
+
+def _known_comb_scores(spectra: np.ndarray, rows: list[dict[str, Any]]) -> np.ndarray:
+    """Per item and held-out architecture, the best matched-comb score (the shipped
+    features' comb statistic) over the architecture's own line spacings and the sub-bands:
+    what a detector told the architecture in advance would read. Shape (items, archs)."""
+    out = np.full((len(rows), len(simulate.HELD_OUT)), -np.inf)
+    wanted = [
+        [s for s in a.line_spacings_hz() if s >= spectral.COMB_MIN_SPACING_HZ]
+        for a in simulate.HELD_OUT
+    ]
+    for i, (s, r) in enumerate(zip(spectra, rows, strict=True)):
+        print_ = spectral.fakeprint(spectral.AverageSpectrum(s, r["frames"]))
+        for band in spectral.SUB_BANDS_HZ:
+            scored = spectral._candidate_scores(print_, band, "smooth")
+            if scored is None:
+                continue
+            spacing, score = scored
+            for j, spacings in enumerate(wanted):
+                hit = np.isin(np.round(spacing, 6), np.round(spacings, 6))
+                if hit.any():
+                    out[i, j] = max(out[i, j], float(score[hit].max()))
+    return out
+
+
+def ceiling() -> None:
+    """The held-out rate of an oracle that knows each item's architecture: its threshold
+    keeps CEILING_FPR of the real items (lossless + MP3) below it on that architecture's
+    own combs, read on all real music at once. No detector that has to find the
+    architecture does better with the same statistic; it shows how much of the target the
+    artifact levels allow at all."""
+    sets = [("30 s clips", *load_set())]
+    if _spectra_dir(TRACKS_CACHE, TRIM).exists():
+        sets.append(("whole tracks", *load_whole()))
+    for name, spectra, rows in sets:
+        scores = _known_comb_scores(spectra, rows)
+        kind = np.array([r["kind"] for r in rows])
+        variant = np.array([r["variant"] for r in rows])
+        real = (kind == "real") & ~np.char.startswith(variant, "band")
+        arch = np.array([r.get("arch") for r in rows])
+        detected = np.zeros(len(rows), dtype=bool)
+        print(f"\n== {name}: known-architecture oracle at {100 * CEILING_FPR:g} % of real ==")
+        for j, a in enumerate(simulate.HELD_OUT):
+            null = np.sort(scores[real, j])
+            edge = null[len(null) - 1 - math.floor(CEILING_FPR * len(null))]
+            mine = (kind == "ai") & (arch == a.name)
+            detected[mine] = scores[mine, j] > edge
+            print(
+                f"  {a.name:10s} {a.strides!s:14s} threshold {edge:5.2f}  "
+                f"detected {_rate(int(detected[mine].sum()), int(mine.sum()))}"
+            )
+        for label, mask in _held_out_cases(rows):
+            print(f"  {label:38s} {_rate(int(detected[mask].sum()), int(mask.sum()))}")
+
+
 def main() -> None:
+    global TRIM, BUILD_TRIMS
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -1044,13 +1137,24 @@ def main() -> None:
             "build-tracks",
             "tracks",
             "figures",
+            "ceiling",
             "all",
         ),
     )
     parser.add_argument("--feature-set", default="contrast", choices=spectral.FEATURE_SETS)
     parser.add_argument("--l2", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--trim", type=float, default=TRIM, help="the time average the evaluation steps read"
+    )
+    parser.add_argument(
+        "--trims",
+        default=",".join(map(str, BUILD_TRIMS)),
+        help="the time averages the build steps write, comma-separated (e.g. 0,0.4)",
+    )
     args = parser.parse_args()
+    TRIM = args.trim
+    BUILD_TRIMS = tuple(float(t) for t in args.trims.split(","))
     if args.step in ("build", "all"):
         build(args.workers)
     if args.step == "evaluate":
@@ -1071,6 +1175,8 @@ def main() -> None:
         evaluate_whole(args.feature_set, args.l2)
     if args.step == "figures":
         figures(args.l2)
+    if args.step == "ceiling":
+        ceiling()
 
 
 if __name__ == "__main__":

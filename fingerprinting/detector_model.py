@@ -37,6 +37,7 @@ def _analysis() -> dict[str, Any]:
         "fft_size": spectral.FFT_SIZE,
         "hop": spectral.HOP,
         "band_hz": list(spectral.BAND_HZ),
+        "trim": spectral.TRIM_FRACTION,
     }
 
 

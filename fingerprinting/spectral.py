@@ -13,9 +13,10 @@ What is computed here, in one streaming pass beside the fingerprint:
 1. :class:`SpectrumAccumulator`: mono float audio at 44.1 kHz, 16384-point Hann frames
    (2.69 Hz bins: a line stays within one bin; combs as fine as 24000 / 512 = 47 Hz
    are resolved), without overlap (the cost budget: 50 % overlap doubles the FFTs for
-   little gain in a 30 s average); near-silent frames skipped; the per-bin mean of the log
-   power (a geometric mean: quiet passages, where lines stand out, count as much as
-   loud ones).
+   little gain in a 30 s average); near-silent frames skipped; per bin, the mean of the
+   log power over its quietest 60 % of frames (``TRIM_FRACTION``: the frames where the
+   music at that frequency is loud mask a decoder's lines, and are left out; a geometric
+   mean, so quiet passages count as much as loud ones).
 2. :func:`fakeprint`: that mean log spectrum minus its local lower envelope, over the high
    band; the envelope at each bin is the larger of the medians of the bins 3 to 10 to its
    left and to its right, so a line (2 bins wide with Hann) stands out by its height, while
@@ -48,13 +49,18 @@ from fingerprinting.evidence import MEDIUM, Evidence
 if TYPE_CHECKING:
     from fingerprinting.detector_model import DetectorModel
 
-ALGORITHM_VERSION = "stemma-spectral/1"
+ALGORITHM_VERSION = "stemma-spectral/2"  # /2: the trimmed average (was the plain mean)
 SAMPLE_RATE = 44100
 FFT_SIZE = 16384
 HOP = FFT_SIZE  # no overlap: half the cost of 50 %, and the mean converges as well
 BIN_HZ = SAMPLE_RATE / FFT_SIZE  # 2.69 Hz
 FULL_FRAMES = 160  # the first ~60 s: every frame; after that, one frame in SPARSE_STEP
 SPARSE_STEP = 2  # (the average has converged by then; this halves the cost of long files)
+# The trimmed average (``trim``): per bin, the loudest share of frames is left out of the
+# mean, the frames where the music at that frequency masks a decoder's lines. The frames'
+# log spectra are kept for it, at most MAX_KEPT_FRAMES (then one in two, and so on).
+TRIM_FRACTION = 0.4
+MAX_KEPT_FRAMES = 1024
 SILENT_FRAME_DBFS = -70.0  # frames quieter than this (RMS) are skipped
 POWER_FLOOR = 1e-14  # added to every bin's power: -140 dB, below 16-bit quantisation
 BAND_HZ = (4000.0, 20000.0)  # where the fakeprint is read
@@ -118,11 +124,18 @@ class SpectrumAccumulator:
     """
 
     def __init__(
-        self, sample_rate: int = SAMPLE_RATE, fft_size: int = FFT_SIZE, hop: int | None = None
+        self,
+        sample_rate: int = SAMPLE_RATE,
+        fft_size: int = FFT_SIZE,
+        hop: int | None = None,
+        trim: float = TRIM_FRACTION,
     ) -> None:
+        if not 0.0 <= trim < 1.0:
+            raise ValueError(f"trim must be in [0, 1), not {trim}")
         self.sample_rate = sample_rate
         self.fft_size = fft_size
         self.hop = hop or fft_size
+        self.trim = trim
         self._window = _hann(fft_size)
         # Power of a full-scale sine through this window and FFT: 0 dB means full scale.
         self._scale = 4.0 / float(self._window.sum()) ** 2
@@ -146,6 +159,11 @@ class SpectrumAccumulator:
         self._real_buffer = np.empty((FFT_BATCH, self._hi - self._lo), dtype=np.float64)
         self._imag_buffer = np.empty_like(self._real_buffer)
         self._power_buffer = np.empty((FFT_BATCH, self._hi - self._lo), dtype=np.float32)
+        # The trimmed average's frames (dB, band only): allocated on first use; pages
+        # that are never written cost nothing.
+        self._kept: np.ndarray | None = None
+        self._kept_count = 0
+        self._keep_every = 1  # doubles each time the store is full
 
     def feed(self, samples: np.ndarray) -> None:
         if self._result is not None:
@@ -200,13 +218,45 @@ class SpectrumAccumulator:
             power += POWER_FLOOR
             np.log(power, out=power)  # the natural log is twice as fast as log10
             self._sum_db[self._lo : self._hi] += _DB_PER_NEPER * power.sum(axis=0, dtype=np.float64)
+            if self.trim:
+                self._keep(power)
             self._frames += n
+
+    def _keep(self, log_power: np.ndarray) -> None:
+        """Store every ``_keep_every``-th analysed frame (natural log); when the store is
+        full, keep every other stored frame and store half as often: the kept frames stay
+        evenly spread over the whole file, whatever its length."""
+        if self._kept is None:
+            self._kept = np.empty((MAX_KEPT_FRAMES, self._hi - self._lo), dtype=np.float32)
+        for index, row in enumerate(log_power, self._frames):
+            if index % self._keep_every:
+                continue
+            if self._kept_count == MAX_KEPT_FRAMES:
+                half = MAX_KEPT_FRAMES // 2
+                self._kept[:half] = self._kept[::2]
+                self._kept_count = half
+                self._keep_every *= 2
+                if index % self._keep_every:
+                    continue
+            self._kept[self._kept_count] = row
+            self._kept_count += 1
+
+    def _trimmed_mean_db(self) -> np.ndarray:
+        """Per bin, the mean (dB) of the kept frames without the loudest ``trim`` share."""
+        assert self._kept is not None
+        kept = self._kept[: self._kept_count]
+        keep = max(1, len(kept) - math.floor(self.trim * len(kept)))
+        if keep < len(kept):
+            kept = np.partition(kept, keep - 1, axis=0)[:keep]
+        return _DB_PER_NEPER * kept.mean(axis=0, dtype=np.float64)
 
     def finish(self) -> AverageSpectrum:
         if self._result is None:
             self._drain()
             self._pending, self._pending_len = [], 0
             mean = self._sum_db / self._frames if self._frames else self._sum_db.copy()
+            if self.trim and self._kept_count:
+                mean[self._lo : self._hi] = self._trimmed_mean_db()
             mean[: self._lo] = np.nan  # not analysed
             mean[self._hi :] = np.nan
             self._result = AverageSpectrum(
@@ -222,9 +272,11 @@ def _hann(size: int) -> np.ndarray:
     return window
 
 
-def average_spectrum(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> AverageSpectrum:
+def average_spectrum(
+    samples: np.ndarray, sample_rate: int = SAMPLE_RATE, trim: float = TRIM_FRACTION
+) -> AverageSpectrum:
     """One-shot :class:`SpectrumAccumulator` over mono samples (float in [-1, 1], or int16)."""
-    accumulator = SpectrumAccumulator(sample_rate)
+    accumulator = SpectrumAccumulator(sample_rate, trim=trim)
     accumulator.feed(samples)
     return accumulator.finish()
 

@@ -55,7 +55,7 @@ def test_the_spectral_analysis_runs_in_the_same_pass_and_reports(
     assert len(spectral) == 1
     assert spectral[0]["strength"] == "medium"
     assert spectral[0]["score"] < 0.5  # human-made (synthetic) music, no upsampling artifacts
-    assert spectral[0]["algorithm"].startswith("stemma-spectral/1")
+    assert spectral[0]["algorithm"].startswith("stemma-spectral/2")
     assert origin["assessment"] == "no_evidence"
 
 

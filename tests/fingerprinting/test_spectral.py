@@ -72,8 +72,8 @@ def test_accumulator_is_the_mean_log_power_of_hann_frames() -> None:
     # Given 40 frames (more than one FFT batch) of noise with a line, some frames silent
     signal = lines([7000.0], level_db=-40.0, seconds=40 * spectral.FFT_SIZE / RATE + 0.1)
     signal[5 * spectral.FFT_SIZE : 7 * spectral.FFT_SIZE] = 0.0
-    # When accumulated
-    spectrum = spectral.average_spectrum(signal)
+    # When accumulated with the plain mean (no trim)
+    spectrum = spectral.average_spectrum(signal, trim=0.0)
     # Then it is, bin for bin, the mean over the non-silent frames of 10 log10 of the
     # power of the periodic-Hann-windowed FFT (0 dB = full-scale sine), computed directly
     n = spectral.FFT_SIZE
@@ -87,6 +87,79 @@ def test_accumulator_is_the_mean_log_power_of_hann_frames() -> None:
     assert analysed[round(spectral.BAND_HZ[0] / spectral.BIN_HZ)]
     assert analysed[round(spectral.BAND_HZ[1] / spectral.BIN_HZ)]
     np.testing.assert_allclose(spectrum.mean_db[analysed], expected[analysed], atol=1e-3)
+
+
+def _log_frames(signal: np.ndarray) -> np.ndarray:
+    """Every non-silent frame's 10 log10 power (periodic Hann, 0 dB = full-scale sine)."""
+    n = spectral.FFT_SIZE
+    window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / n)
+    frames = signal[: (len(signal) // n) * n].astype(np.float64).reshape(-1, n)
+    frames = frames[(frames**2).mean(axis=1) >= 10 ** (spectral.SILENT_FRAME_DBFS / 10)]
+    power = np.abs(np.fft.rfft(frames * window, axis=1)) ** 2 * 4.0 / window.sum() ** 2
+    return 10 * np.log10(power + spectral.POWER_FLOOR)
+
+
+def test_trimmed_average_leaves_out_each_bins_loudest_frames() -> None:
+    # Given 30 frames of noise with a line
+    signal = lines([7000.0], level_db=-40.0, seconds=30 * spectral.FFT_SIZE / RATE + 0.1)
+    # When accumulated with the loudest 40 % of each bin's frames left out, in awkward chunks
+    accumulator = spectral.SpectrumAccumulator(trim=0.4)
+    for start in range(0, len(signal), 12345):
+        accumulator.feed(signal[start : start + 12345])
+    spectrum = accumulator.finish()
+    # Then each bin is the mean of its 18 quietest frames (computed directly), frames
+    # counts all 30, and the one-shot function agrees
+    expected = np.sort(_log_frames(signal), axis=0)[:18].mean(axis=0)
+    analysed = ~np.isnan(spectrum.mean_db)
+    assert spectrum.frames == 30
+    np.testing.assert_allclose(spectrum.mean_db[analysed], expected[analysed], atol=1e-3)
+    whole = spectral.average_spectrum(signal, trim=0.4)
+    np.testing.assert_allclose(whole.mean_db[analysed], spectrum.mean_db[analysed], atol=1e-5)
+    with pytest.raises(ValueError):
+        spectral.SpectrumAccumulator(trim=1.0)
+
+
+def test_trimmed_average_keeps_frames_evenly_spread_when_full(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a store of 8 frames and 37 frames of noise with a line
+    monkeypatch.setattr(spectral, "MAX_KEPT_FRAMES", 8)
+    signal = lines([9000.0], level_db=-40.0, seconds=37 * spectral.FFT_SIZE / RATE + 0.1)
+    # When accumulated with a trim
+    spectrum = spectral.average_spectrum(signal, trim=0.25)
+    # Then the store was halved three times as it filled (frames 0-7; then every 2nd,
+    # to 14; every 4th, to 28; every 8th): frames 0, 8, 16, 24 and 32 are kept, the
+    # result is the mean of their 4 quietest values per bin, and all 37 were analysed
+    kept = _log_frames(signal)[::8]
+    assert len(kept) == 5
+    expected = np.sort(kept, axis=0)[:4].mean(axis=0)
+    analysed = ~np.isnan(spectrum.mean_db)
+    assert spectrum.frames == 37
+    np.testing.assert_allclose(spectrum.mean_db[analysed], expected[analysed], atol=1e-3)
+
+
+def test_trimmed_average_finds_a_line_that_loud_passages_mask() -> None:
+    # Given a steady line 20 dB under quiet noise, and loud noise bursts in a third of
+    # the frames (music that masks the line at times)
+    n = spectral.FFT_SIZE
+    rng = np.random.default_rng(5)
+    signal = lines([8000.0], level_db=-55.0, seconds=60 * n / RATE + 0.1)
+    for frame in rng.choice(60, 20, replace=False):
+        signal[frame * n : (frame + 1) * n] += rng.normal(0, 10 ** (-10 / 20), n).astype(np.float32)
+    tooth = round(8000.0 / spectral.BIN_HZ)
+
+    def height(spectrum: spectral.AverageSpectrum) -> float:
+        print_ = spectral.fakeprint(spectrum)
+        return float(
+            print_.values_db[tooth - print_.first_bin - 1 : tooth - print_.first_bin + 2].max()
+        )
+
+    # When averaged plainly and trimmed
+    plain = height(spectral.average_spectrum(signal, trim=0.0))
+    trimmed = height(spectral.average_spectrum(signal, trim=0.4))
+    # Then the trimmed average shows the line well above the floor, the plain one barely
+    assert trimmed > 3.0
+    assert trimmed > plain + 2.0
 
 
 def test_int16_is_scaled_like_float() -> None:
@@ -191,7 +264,7 @@ def test_evidence_scores_artifacts_high_and_clean_music_low(
     assert ai.source == human.source == "spectral"
     assert ai.strength == human.strength == evidence.MEDIUM
     assert ai.score >= 0.5 > human.score
-    assert ai.algorithm == f"stemma-spectral/1+{model.id}"
+    assert ai.algorithm == f"stemma-spectral/2+{model.id}"
     assert "Hz" in ai.detail and "no upsampling artifacts" in human.detail
     # The highest peak, and the comb, sit on multiples of 24000 / 320 = 75 Hz.
     top = ai.data["peaks_hz"][0]
