@@ -14,7 +14,7 @@ What is computed here, in one streaming pass beside the fingerprint:
    (2.69 Hz bins: a line stays within one bin; combs as fine as 24000 / 512 = 47 Hz
    are resolved), without overlap (the cost budget: 50 % overlap doubles the FFTs for
    little gain in a 30 s average); near-silent frames skipped; per bin, the mean of the
-   log power over its quietest 60 % of frames (``TRIM_FRACTION``: the frames where the
+   log power over its quietest 30 % of frames (``TRIM_FRACTION``: the frames where the
    music at that frequency is loud mask a decoder's lines, and are left out; a geometric
    mean, so quiet passages count as much as loud ones).
 2. :func:`fakeprint`: that mean log spectrum minus its local lower envelope, over the high
@@ -59,8 +59,9 @@ SPARSE_STEP = 2  # (the average has converged by then; this halves the cost of l
 # The trimmed average (``trim``): per bin, the loudest share of frames is left out of the
 # mean, the frames where the music at that frequency masks a decoder's lines. The frames'
 # log spectra are kept for it, at most MAX_KEPT_FRAMES (then one in two, and so on).
-TRIM_FRACTION = 0.4
+TRIM_FRACTION = 0.7
 MAX_KEPT_FRAMES = 1024
+MIN_TRIMMED_FRAMES = 16  # ... but the mean keeps at least this many (a short file is noisy)
 SILENT_FRAME_DBFS = -70.0  # frames quieter than this (RMS) are skipped
 POWER_FLOOR = 1e-14  # added to every bin's power: -140 dB, below 16-bit quantisation
 BAND_HZ = (4000.0, 20000.0)  # where the fakeprint is read
@@ -242,10 +243,13 @@ class SpectrumAccumulator:
             self._kept_count += 1
 
     def _trimmed_mean_db(self) -> np.ndarray:
-        """Per bin, the mean (dB) of the kept frames without the loudest ``trim`` share."""
+        """Per bin, the mean (dB) of the kept frames without the loudest ``trim`` share, over
+        at least MIN_TRIMMED_FRAMES of them (all of a file with fewer)."""
         assert self._kept is not None
         kept = self._kept[: self._kept_count]
-        keep = max(1, len(kept) - math.floor(self.trim * len(kept)))
+        keep = max(
+            min(len(kept), MIN_TRIMMED_FRAMES), len(kept) - math.floor(self.trim * len(kept))
+        )
         if keep < len(kept):
             kept = np.partition(kept, keep - 1, axis=0)[:keep]
         return _DB_PER_NEPER * kept.mean(axis=0, dtype=np.float64)

@@ -122,8 +122,10 @@ def test_trimmed_average_leaves_out_each_bins_loudest_frames() -> None:
 def test_trimmed_average_keeps_frames_evenly_spread_when_full(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Given a store of 8 frames and 37 frames of noise with a line
+    # Given a store of 8 frames (no floor on the frames averaged) and 37 frames of noise
+    # with a line
     monkeypatch.setattr(spectral, "MAX_KEPT_FRAMES", 8)
+    monkeypatch.setattr(spectral, "MIN_TRIMMED_FRAMES", 1)
     signal = lines([9000.0], level_db=-40.0, seconds=37 * spectral.FFT_SIZE / RATE + 0.1)
     # When accumulated with a trim
     spectrum = spectral.average_spectrum(signal, trim=0.25)
@@ -136,6 +138,18 @@ def test_trimmed_average_keeps_frames_evenly_spread_when_full(
     analysed = ~np.isnan(spectrum.mean_db)
     assert spectrum.frames == 37
     np.testing.assert_allclose(spectrum.mean_db[analysed], expected[analysed], atol=1e-3)
+
+
+def test_trimmed_average_keeps_enough_frames_of_a_short_file() -> None:
+    # Given 20 frames (7 s) and 12 frames (4.5 s) of noise with a line
+    for frames, averaged in ((20, spectral.MIN_TRIMMED_FRAMES), (12, 12)):
+        signal = lines([7000.0], level_db=-40.0, seconds=frames * spectral.FFT_SIZE / RATE + 0.1)
+        # When trimmed by 70 %
+        spectrum = spectral.average_spectrum(signal, trim=0.7)
+        # Then the mean still covers MIN_TRIMMED_FRAMES frames (all of them when fewer)
+        expected = np.sort(_log_frames(signal), axis=0)[:averaged].mean(axis=0)
+        analysed = ~np.isnan(spectrum.mean_db)
+        np.testing.assert_allclose(spectrum.mean_db[analysed], expected[analysed], atol=1e-3)
 
 
 def test_trimmed_average_finds_a_line_that_loud_passages_mask() -> None:
