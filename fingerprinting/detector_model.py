@@ -38,6 +38,7 @@ def _analysis() -> dict[str, Any]:
         "hop": spectral.HOP,
         "band_hz": list(spectral.BAND_HZ),
         "trim": spectral.TRIM_FRACTION,
+        "min_trimmed_frames": spectral.MIN_TRIMMED_FRAMES,
     }
 
 

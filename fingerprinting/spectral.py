@@ -160,8 +160,8 @@ class SpectrumAccumulator:
         self._real_buffer = np.empty((FFT_BATCH, self._hi - self._lo), dtype=np.float64)
         self._imag_buffer = np.empty_like(self._real_buffer)
         self._power_buffer = np.empty((FFT_BATCH, self._hi - self._lo), dtype=np.float32)
-        # The trimmed average's frames (dB, band only): allocated on first use; pages
-        # that are never written cost nothing.
+        # The trimmed average's frames (natural log of the power, band only): allocated
+        # on first use; pages that are never written cost nothing.
         self._kept: np.ndarray | None = None
         self._kept_count = 0
         self._keep_every = 1  # doubles each time the store is full
