@@ -55,7 +55,7 @@ FFT_SIZE = 16384
 HOP = FFT_SIZE  # no overlap: half the cost of 50 %, and the mean converges as well
 BIN_HZ = SAMPLE_RATE / FFT_SIZE  # 2.69 Hz
 FULL_FRAMES = 160  # the first ~60 s: every frame; after that, one frame in SPARSE_STEP
-SPARSE_STEP = 2  # (the average has converged by then; this halves the cost of long files)
+SPARSE_STEP = 2  # (the average has converged by then: every frame found no more, session 5)
 # The trimmed average (``trim``): per bin, the loudest share of frames is left out of the
 # mean, the frames where the music at that frequency masks a decoder's lines. The frames'
 # log spectra are kept for it, at most MAX_KEPT_FRAMES (then one in two, and so on).
