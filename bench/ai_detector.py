@@ -464,45 +464,49 @@ class _Discard:
 def cost(tracks: int = 12, repeats: int = 2) -> None:
     """Seconds per minute of audio: decode + fingerprint, vs decode + fingerprint + spectral.
 
-    Four passes per track, interleaved (the machine is shared: the ratio is the robust
-    figure): decode + Chromaprint; the same with the 44.1 kHz float branch delivered to a
-    consumer that discards it (audio.py's share of the cost); with the spectral analysis
-    and the model (the whole cost of the detector); and the same with the plain mean
-    instead of the trimmed one (what the trim costs).
+    Four configurations, each timed over all the tracks in a block (as a worker runs one
+    configuration file after file), the blocks in turn and in reverse order on the next
+    repeat (the machine is shared: the ratio is the robust figure): decode + Chromaprint;
+    the same with the 44.1 kHz float branch delivered to a consumer that discards it
+    (audio.py's share of the cost); with the spectral analysis and the model (the whole
+    cost of the detector); and the same with the plain mean instead of the trimmed one
+    (what the trim costs). Runs on this shared machine differ by several points (ten
+    timings in session 5, four designs: +35 to +52 %, docs/ai-detection.md): run it twice.
     """
     paths = [p for p in real_tracks() if p.stat().st_size > 1_000_000]
     paths = paths[:: max(1, len(paths) // tracks)][:tracks]
     model = detector_model.load_active(None)
     seconds = {"base": 0.0, "branch": 0.0, "spectral": 0.0, "plain": 0.0}
-    minutes = 0.0
+    minutes = 0.0  # of audio, counted once (every configuration decodes the same files)
     # Warm up untimed, as a long-lived worker is: the comb tables (lru_cache), FFT plans,
     # the model and the page cache are built once per process, not per file.
     warm = spectral.SpectrumAccumulator()
     audio.decode(paths[0], consumers=(chromaprint.Fingerprinter(),), hires_consumers=(warm,))
     spectral.spectral_evidence(warm.finish(), model)
-    for _ in range(repeats):
-        for path in paths:
-            try:
-                for mode in seconds:
-                    started = time.perf_counter()
-                    fp = chromaprint.Fingerprinter()
-                    accumulator = spectral.SpectrumAccumulator(
-                        trim=0.0 if mode == "plain" else spectral.TRIM_FRACTION
-                    )
-                    hires: tuple[Any, ...] = {
-                        "base": (),
-                        "branch": (_Discard(),),
-                        "spectral": (accumulator,),
-                        "plain": (accumulator,),
-                    }[mode]
+    for repeat in range(repeats):
+        for mode in list(seconds)[:: 1 if repeat % 2 == 0 else -1]:
+            for path in paths:
+                started = time.perf_counter()
+                fp = chromaprint.Fingerprinter()
+                accumulator = spectral.SpectrumAccumulator(
+                    trim=0.0 if mode == "plain" else spectral.TRIM_FRACTION
+                )
+                hires: tuple[Any, ...] = {
+                    "base": (),
+                    "branch": (_Discard(),),
+                    "spectral": (accumulator,),
+                    "plain": (accumulator,),
+                }[mode]
+                try:
                     decoded = audio.decode(path, consumers=(fp,), hires_consumers=hires)
-                    fp.finish()
-                    if mode in ("spectral", "plain"):
-                        spectral.spectral_evidence(accumulator.finish(), model)
-                    seconds[mode] += time.perf_counter() - started
-            except audio.AudioError:
-                continue  # a sound effect under 3 s
-            minutes += decoded.duration_s / 60
+                except audio.AudioError:
+                    continue  # a sound effect under 3 s
+                fp.finish()
+                if mode in ("spectral", "plain"):
+                    spectral.spectral_evidence(accumulator.finish(), model)
+                seconds[mode] += time.perf_counter() - started
+                if mode == "base":
+                    minutes += decoded.duration_s / 60
     base = seconds["base"]
     print(
         f"\ncost over {len(paths)} tracks x {repeats} ({minutes / repeats:.1f} min of audio), "
