@@ -153,22 +153,29 @@ def _decoded(path: Path, *also: Any) -> np.ndarray | None:
     return collect.finish()
 
 
-def _save(out: Path, spectra: list[np.ndarray], rows: list[dict[str, Any]]) -> Path:
-    """One track's spectra and what each is, written whole or not at all."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = out.with_name(f"{out.stem}.tmp.npz")
-    np.savez(
-        temporary,
-        spectra=np.array(spectra, dtype=np.float32).reshape(-1, spectral.FFT_SIZE // 2 + 1),
-        rows=json.dumps(rows),
-    )
-    os.replace(temporary, out)
-    return out
+def _cache_files(base: str, path: Path) -> list[Path]:
+    """Where a track's spectra are cached, one file per average in BUILD_TRIMS."""
+    return [_cache_file(_spectra_dir(base, trim), path) for trim in BUILD_TRIMS]
+
+
+def _save(outs: list[Path], spectra: list[list[np.ndarray]], rows: list[dict[str, Any]]) -> Path:
+    """One track's spectra (one list per average, in ``outs``' order) and what each is, each
+    file written whole or not at all. Returns the first file."""
+    for out, kept in zip(outs, spectra, strict=True):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        temporary = out.with_name(f"{out.stem}.tmp.npz")
+        np.savez(
+            temporary,
+            spectra=np.array(kept, dtype=np.float32).reshape(-1, spectral.FFT_SIZE // 2 + 1),
+            rows=json.dumps(rows),
+        )
+        os.replace(temporary, out)
+    return outs[0]
 
 
 def build_track(path: Path) -> Path | None:
     """All spectra of one track's clips, cached in one .npz with a JSON list of what each is."""
-    outs = [_cache_file(_spectra_dir("spectra", trim), path) for trim in BUILD_TRIMS]
+    outs = _cache_files("spectra", path)
     if all(out.exists() for out in outs):
         return outs[0]
     music = _decoded(path)
@@ -237,9 +244,7 @@ def build_track(path: Path) -> Path | None:
                     output_rate=out_rate,
                     **base,
                 )
-    for out, kept in zip(outs, spectra, strict=True):
-        _save(out, kept, rows)
-    return outs[0]
+    return _save(outs, spectra, rows)
 
 
 def build(workers: int = 2) -> None:
@@ -552,7 +557,7 @@ def build_whole_track(path: Path) -> Path | None:
     """The app's spectrum of one whole track, cached in one .npz: as shipped, as MP3,
     through 2 held-out architectures (random level, 44.1/48 kHz, half as MP3); and, to
     train on, band-limited (real) and through 1 training architecture."""
-    outs = [_cache_file(_spectra_dir(TRACKS_CACHE, trim), path) for trim in BUILD_TRIMS]
+    outs = _cache_files(TRACKS_CACHE, path)
     if all(out.exists() for out in outs):
         return outs[0]
     # The whole file, as the app analyses it.
@@ -613,9 +618,7 @@ def build_whole_track(path: Path) -> Path | None:
     band = simulate.resample(simulate.resample(music, rate, band_rate), band_rate, rate)
     add(through_file(band, rate, 0), kind="real", variant=f"band-{band_rate}")
     simulated(simulate.TRAINING[int(train_rng.integers(len(simulate.TRAINING)))], train_rng)
-    for out, kept in zip(outs, spectra, strict=True):
-        _save(out, kept, rows)
-    return outs[0]
+    return _save(outs, spectra, rows)
 
 
 def whole_tracks() -> list[Path]:
@@ -810,7 +813,7 @@ def figures(l2: float = 10.0) -> None:
             series[f"30 s clips, {average}"] = evaluate(["contrast"], l2)["contrast"]
             whole = evaluate_whole("contrast", l2)["whole tracks"]
             series[f"whole tracks, {average}"] = {label: v["clips"] for label, v in whole.items()}
-            ceilings[average] = ceiling()["30 s clips"]
+            ceilings[average] = _ceiling_rates(*load_set(), "30 s clips")
     fig, ax = plt.subplots(figsize=(10, 4.6))
     width = 0.8 / len(series)
     for i, (name, table) in enumerate(series.items()):

@@ -218,9 +218,12 @@ class SpectrumAccumulator:
             power *= self._scale
             power += POWER_FLOOR
             np.log(power, out=power)  # the natural log is twice as fast as log10
-            self._sum_db[self._lo : self._hi] += _DB_PER_NEPER * power.sum(axis=0, dtype=np.float64)
             if self.trim:
                 self._keep(power)
+            else:
+                self._sum_db[self._lo : self._hi] += _DB_PER_NEPER * power.sum(
+                    axis=0, dtype=np.float64
+                )
             self._frames += n
 
     def _keep(self, log_power: np.ndarray) -> None:
@@ -258,8 +261,9 @@ class SpectrumAccumulator:
         if self._result is None:
             self._drain()
             self._pending, self._pending_len = [], 0
+            # (Frame 0 is always kept: a trimmed accumulator with frames has a store.)
             mean = self._sum_db / self._frames if self._frames else self._sum_db.copy()
-            if self.trim and self._kept_count:
+            if self._kept_count:
                 mean[self._lo : self._hi] = self._trimmed_mean_db()
             mean[: self._lo] = np.nan  # not analysed
             mean[self._hi :] = np.nan

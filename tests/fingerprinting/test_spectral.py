@@ -68,27 +68,6 @@ def test_streaming_equals_one_shot(with_artifacts: np.ndarray) -> None:
         accumulator.feed(with_artifacts[:10])
 
 
-def test_accumulator_is_the_mean_log_power_of_hann_frames() -> None:
-    # Given 40 frames (more than one FFT batch) of noise with a line, some frames silent
-    signal = lines([7000.0], level_db=-40.0, seconds=40 * spectral.FFT_SIZE / RATE + 0.1)
-    signal[5 * spectral.FFT_SIZE : 7 * spectral.FFT_SIZE] = 0.0
-    # When accumulated with the plain mean (no trim)
-    spectrum = spectral.average_spectrum(signal, trim=0.0)
-    # Then it is, bin for bin, the mean over the non-silent frames of 10 log10 of the
-    # power of the periodic-Hann-windowed FFT (0 dB = full-scale sine), computed directly
-    n = spectral.FFT_SIZE
-    window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / n)
-    frames = signal[: (len(signal) // n) * n].astype(np.float64).reshape(-1, n)
-    frames = frames[(frames**2).mean(axis=1) >= 10 ** (spectral.SILENT_FRAME_DBFS / 10)]
-    power = np.abs(np.fft.rfft(frames * window, axis=1)) ** 2 * 4.0 / window.sum() ** 2
-    expected = (10 * np.log10(power + spectral.POWER_FLOOR)).mean(axis=0)
-    assert spectrum.frames == len(frames) == 38
-    analysed = ~np.isnan(spectrum.mean_db)
-    assert analysed[round(spectral.BAND_HZ[0] / spectral.BIN_HZ)]
-    assert analysed[round(spectral.BAND_HZ[1] / spectral.BIN_HZ)]
-    np.testing.assert_allclose(spectrum.mean_db[analysed], expected[analysed], atol=1e-3)
-
-
 def _log_frames(signal: np.ndarray) -> np.ndarray:
     """Every non-silent frame's 10 log10 power (periodic Hann, 0 dB = full-scale sine)."""
     n = spectral.FFT_SIZE
@@ -97,6 +76,23 @@ def _log_frames(signal: np.ndarray) -> np.ndarray:
     frames = frames[(frames**2).mean(axis=1) >= 10 ** (spectral.SILENT_FRAME_DBFS / 10)]
     power = np.abs(np.fft.rfft(frames * window, axis=1)) ** 2 * 4.0 / window.sum() ** 2
     return 10 * np.log10(power + spectral.POWER_FLOOR)
+
+
+def test_accumulator_is_the_mean_log_power_of_hann_frames() -> None:
+    # Given 40 frames (more than one FFT batch) of noise with a line, some frames silent
+    signal = lines([7000.0], level_db=-40.0, seconds=40 * spectral.FFT_SIZE / RATE + 0.1)
+    signal[5 * spectral.FFT_SIZE : 7 * spectral.FFT_SIZE] = 0.0
+    # When accumulated with the plain mean (no trim)
+    spectrum = spectral.average_spectrum(signal, trim=0.0)
+    # Then it is, bin for bin, the mean over the non-silent frames of 10 log10 of the
+    # power of the periodic-Hann-windowed FFT (0 dB = full-scale sine), computed directly
+    frames = _log_frames(signal)
+    expected = frames.mean(axis=0)
+    assert spectrum.frames == len(frames) == 38
+    analysed = ~np.isnan(spectrum.mean_db)
+    assert analysed[round(spectral.BAND_HZ[0] / spectral.BIN_HZ)]
+    assert analysed[round(spectral.BAND_HZ[1] / spectral.BIN_HZ)]
+    np.testing.assert_allclose(spectrum.mean_db[analysed], expected[analysed], atol=1e-3)
 
 
 def test_trimmed_average_leaves_out_each_bins_loudest_frames() -> None:
