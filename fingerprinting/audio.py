@@ -461,7 +461,7 @@ class _PcmGraph:
     packet) or ``abuffer`` (decoded frames pushed from Python). The source is mixed down
     once, in float, to the mean of its channels; then mono int16 at ``sample_rate``
     through fpcalc's resampler and, with ``hires_rate``, mono float32 at that rate
-    through an ``asplit`` branch (swresample's defaults; nothing to do for a source
+    through an ``asplit`` branch (swresample's defaults; no resampler at all for a source
     already at that rate). Frames leave in chunks of ``_CHUNK_SAMPLES`` (int16) and
     ``_HIRES_CHUNK_SAMPLES`` (float32).
     """
@@ -496,6 +496,14 @@ class _PcmGraph:
         # on one channel (fpcalc's swresample mixes down before resampling too).
         head = graph.add("aresample", "ochl=mono:rematrix_maxval=1:osf=flt")
         self.source.link_to(head)
+        # A source already at ``hires_rate`` needs no resampler on that branch (aresample
+        # would still copy every sample through swresample), and is cut into the hires
+        # chunks before the split, so that branch hands FFmpeg's frames over uncopied.
+        native = bool(hires_rate) and stream.sample_rate == hires_rate
+        if native:
+            chunker = graph.add("asetnsamples", f"n={_HIRES_CHUNK_SAMPLES}:p=0")
+            head.link_to(chunker)
+            head = chunker
         if hires_rate:
             split = graph.add("asplit", "2")
             head.link_to(split)
@@ -504,7 +512,15 @@ class _PcmGraph:
         self.sinks = [self._branch(graph, head, 0, resampler, "s16", _CHUNK_SAMPLES)]
         if hires_rate:  # bigger chunks: the spectral analysis batches its frames anyway
             self.sinks.append(
-                self._branch(graph, head, 1, str(hires_rate), "flt", _HIRES_CHUNK_SAMPLES)
+                self._branch(
+                    graph,
+                    head,
+                    1,
+                    None if native else str(hires_rate),
+                    "flt",
+                    None if native else _HIRES_CHUNK_SAMPLES,
+                    rate=hires_rate,
+                )
             )
         graph.configure()
         self.graph = graph
@@ -513,12 +529,24 @@ class _PcmGraph:
 
     @staticmethod
     def _branch(
-        graph: Any, head: Any, output: int, resample: str, sample_format: str, chunk: int
+        graph: Any,
+        head: Any,
+        output: int,
+        resample: str | None,
+        sample_format: str,
+        chunk: int | None,
+        *,
+        rate: int | None = None,
     ) -> Any:
+        """``resample`` (aresample's options), or None to pin the format (and ``rate``)
+        only; ``chunk`` samples per frame out, or None for the frames as they come."""
+        pinned = f"sample_fmts={sample_format}:channel_layouts=mono"
+        if rate is not None:
+            pinned += f":sample_rates={rate}"
         nodes = [
-            graph.add("aresample", resample),
-            graph.add("aformat", f"sample_fmts={sample_format}:channel_layouts=mono"),
-            graph.add("asetnsamples", f"n={chunk}:p=0"),
+            *([graph.add("aresample", resample)] if resample is not None else []),
+            graph.add("aformat", pinned),
+            *([graph.add("asetnsamples", f"n={chunk}:p=0")] if chunk is not None else []),
             graph.add("abuffersink"),
         ]
         head.link_to(nodes[0], output)
