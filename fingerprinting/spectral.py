@@ -190,17 +190,23 @@ class SpectrumAccumulator:
         frames = np.lib.stride_tricks.sliding_window_view(buffer, self.fft_size)[:: self.hop][
             :count
         ]
-        index = np.arange(self._cut, self._cut + count)
-        keep = (index < FULL_FRAMES) | ((index - FULL_FRAMES) % SPARSE_STEP == 0)
+        # Every frame up to FULL_FRAMES, then one in SPARSE_STEP: two strided views of the
+        # buffer, in stream order, so that no frame is copied before it is windowed.
+        first = self._cut
         self._cut += count
-        self._add(frames[keep] if not keep.all() else frames)
+        dense = min(max(FULL_FRAMES - first, 0), count)
+        self._add(frames[:dense])
+        self._add(frames[dense + (FULL_FRAMES - first - dense) % SPARSE_STEP :: SPARSE_STEP])
         rest = buffer[count * self.hop :]
         self._pending = [rest] if rest.size else []
         self._pending_len = rest.size
 
     def _add(self, frames: np.ndarray) -> None:
+        if not len(frames):
+            return
         mean_square = np.einsum("ij,ij->i", frames, frames) / self.fft_size
-        loud = frames[mean_square >= self._silent_ms]
+        loud_mask = mean_square >= self._silent_ms
+        loud = frames if loud_mask.all() else frames[loud_mask]  # a view unless some are quiet
         for start in range(0, len(loud), FFT_BATCH):
             block = loud[start : start + FFT_BATCH]
             n = len(block)
