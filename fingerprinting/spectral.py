@@ -78,6 +78,7 @@ TOP_PEAKS = (1, 2, 3, 5, 8, 13, 21)
 PEAK_COUNT_DB = (3.0, 6.0, 10.0)
 _DB_PER_NEPER = 10.0 / math.log(10.0)  # 10 log10(x) = ln(x) * 10 / ln(10)
 FFT_BATCH = 16  # frames per FFT call (the work buffers' size)
+_TRIM_BLOCK_BINS = 1024  # bins per block of the trimmed mean's partition
 MIN_FRAMES = 16  # ~3 s of non-silent audio: less says nothing
 REPORTED_PEAKS = 12
 POOL_HZ = 100.0  # width of the pooled fakeprint cells (the paper-style features)
@@ -259,9 +260,16 @@ class SpectrumAccumulator:
         keep = max(
             min(len(kept), MIN_TRIMMED_FRAMES), len(kept) - math.floor(self.trim * len(kept))
         )
-        if keep < len(kept):
-            kept = np.partition(kept, keep - 1, axis=0)[:keep]
-        return _DB_PER_NEPER * kept.mean(axis=0, dtype=np.float64)
+        if keep == len(kept):
+            return _DB_PER_NEPER * kept.mean(axis=0, dtype=np.float64)
+        # Bins by blocks, each copied bin-major first: partitioning contiguous rows is about
+        # twice as fast as partitioning down the columns of the frame-major store.
+        mean = np.empty(kept.shape[1], dtype=np.float64)
+        for start in range(0, kept.shape[1], _TRIM_BLOCK_BINS):
+            block = np.ascontiguousarray(kept[:, start : start + _TRIM_BLOCK_BINS].T)
+            block.partition(keep - 1, axis=1)
+            mean[start : start + _TRIM_BLOCK_BINS] = block[:, :keep].mean(axis=1, dtype=np.float64)
+        return _DB_PER_NEPER * mean
 
     def finish(self) -> AverageSpectrum:
         if self._result is None:
