@@ -95,6 +95,33 @@ def test_accumulator_is_the_mean_log_power_of_hann_frames() -> None:
     np.testing.assert_allclose(spectrum.mean_db[analysed], expected[analysed], atol=1e-3)
 
 
+def test_after_the_first_frames_one_in_sparse_step_is_analysed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given every frame for the first 5, then one in 4, and 23 frames of noise with a line
+    monkeypatch.setattr(spectral, "FULL_FRAMES", 5)
+    monkeypatch.setattr(spectral, "SPARSE_STEP", 4)
+    monkeypatch.setattr(spectral, "MIN_TRIMMED_FRAMES", 1)
+    signal = lines([7000.0], level_db=-40.0, seconds=23 * spectral.FFT_SIZE / RATE + 0.1)
+    # When accumulated in chunks whose edges fall anywhere in the frames, plain and trimmed
+    for trim, chunk in ((0.0, 7001), (0.0, 50000), (0.5, 12345)):
+        accumulator = spectral.SpectrumAccumulator(trim=trim)
+        for start in range(0, len(signal), chunk):
+            accumulator.feed(signal[start : start + chunk])
+        spectrum = accumulator.finish()
+        # Then frames 0-4 and 5, 9, 13, 17, 21 were analysed (10 in all): the mean of them,
+        # or of the 5 quietest per bin, computed directly
+        analysed_frames = _log_frames(signal)[[0, 1, 2, 3, 4, 5, 9, 13, 17, 21]]
+        expected = (
+            np.sort(analysed_frames, axis=0)[:5].mean(axis=0)
+            if trim
+            else analysed_frames.mean(axis=0)
+        )
+        analysed = ~np.isnan(spectrum.mean_db)
+        assert spectrum.frames == 10
+        np.testing.assert_allclose(spectrum.mean_db[analysed], expected[analysed], atol=1e-3)
+
+
 def test_trimmed_average_leaves_out_each_bins_loudest_frames() -> None:
     # Given 30 frames of noise with a line
     signal = lines([7000.0], level_db=-40.0, seconds=30 * spectral.FFT_SIZE / RATE + 0.1)
