@@ -386,7 +386,11 @@ class _Ragged:
 
     def sums(self, values: np.ndarray) -> np.ndarray:
         """Per candidate, the sum of ``values`` at its bins."""
-        return np.add.reduceat(values[self.bins], self.start)
+        return self.sums_of_taken(values[self.bins])
+
+    def sums_of_taken(self, taken: np.ndarray) -> np.ndarray:
+        """Per candidate, the sum of ``taken`` (values already read at ``bins``)."""
+        return np.add.reduceat(taken, self.start)
 
     def means(self, values: np.ndarray) -> np.ndarray:
         return self.sums(values) / self.count
@@ -471,8 +475,9 @@ def _comb_table(print_: Fakeprint) -> _CombTable | None:
     # make every candidate look significant.
     spread = max(float(local_max.std()), 0.3)
     c = _comb_candidates(print_.first_bin, print_.first_bin + n - 1, print_.bin_hz)
-    hits = c.teeth.sums((local_max > PEAK_MIN_DB).astype(np.float64))
-    contrast = c.teeth.means(local_max) - c.mids.means(local_max)
+    at_teeth = local_max[c.teeth.bins]  # read once for both statistics
+    hits = c.teeth.sums_of_taken((at_teeth > PEAK_MIN_DB).astype(np.float64))
+    contrast = c.teeth.sums_of_taken(at_teeth) / c.teeth.count - c.mids.means(local_max)
     z = contrast * np.sqrt(c.teeth.count / 2.0) / spread
     return _CombTable(c, c.spacing_hz, contrast, z, hits)
 
