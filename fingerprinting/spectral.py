@@ -658,6 +658,12 @@ class GridComb:
     rough_spacing_hz: float  # the best comb at a divisor no decoder has
     rough_score: float
 
+    @property
+    def beats_rough(self) -> bool:
+        """The grid comb scores higher than the best comb off the grid, to the 0.01 that the
+        evidence reports (and the review picture compares): a tie is no win."""
+        return round(self.score, 2) > round(self.rough_score, 2)
+
 
 def grid_comb(print_: Fakeprint, band_hz: tuple[float, float] = BAND_HZ) -> GridComb | None:
     """What the comb contrast compares, over ``band_hz``, for the reviewer (None if too short)."""
@@ -815,7 +821,7 @@ def spectral_evidence(
     if probability >= 0.5:
         lines = ", ".join(f"{f:.0f}" for f, _ in sorted(top[:6])) or "none"
         detail = f"narrow spectral peaks at {lines} Hz"
-        if grid is not None and grid.score > grid.rough_score:
+        if grid is not None and grid.beats_rough:
             detail += (
                 f", a comb every {grid.spacing_hz:.2f} Hz ({grid.rate_hz} / {grid.divisor}) "
                 f"on a decoder's grid, scoring {grid.score:.1f} against {grid.rough_score:.1f} "

@@ -444,3 +444,12 @@ def test_comb_contrast_tells_a_decoders_grid_from_a_notes_partials() -> None:
     assert grid["decoder"].score > grid["decoder"].rough_score
     assert abs(grid["note"].rough_spacing_hz - 44100 / 877) < 1e-6
     assert grid["note"].rough_score > grid["note"].score
+
+
+def test_a_grid_comb_tied_with_the_best_rough_one_to_the_reported_digits_is_no_win() -> None:
+    def grid(score: float, rough: float) -> spectral.GridComb:
+        return spectral.GridComb(22050, 512, 43.07, score, 43.06, rough)
+
+    assert not grid(14.801, 14.799).beats_rough  # 14.80 against 14.80, as reported
+    assert grid(14.81, 14.80).beats_rough
+    assert not grid(3.0, 5.8).beats_rough
