@@ -1097,6 +1097,12 @@ def experiments_tracks(l2: float = 10.0) -> None:
 CEILING_FPR = 0.005  # the issue's bound: the most generous threshold a detector may use
 
 
+def _edge_keeping(real_scores: np.ndarray) -> float:
+    """The score that CEILING_FPR of the real items exceed (those above it are flagged)."""
+    null = np.sort(real_scores)
+    return float(null[len(null) - 1 - math.floor(CEILING_FPR * len(null))])
+
+
 def _known_comb_scores(spectra: np.ndarray, rows: list[dict[str, Any]]) -> np.ndarray:
     """Per item and held-out architecture, the best matched-comb score (the shipped
     features' comb statistic) over the architecture's own line spacings and the sub-bands:
@@ -1132,8 +1138,7 @@ def _ceiling_rates(
     detected = np.zeros(len(rows), dtype=bool)
     print(f"\n== {name}: known-architecture oracle at {100 * CEILING_FPR:g} % of real ==")
     for j, a in enumerate(simulate.HELD_OUT):
-        null = np.sort(scores[real, j])
-        edge = null[len(null) - 1 - math.floor(CEILING_FPR * len(null))]
+        edge = _edge_keeping(scores[real, j])
         mine = (kind == "ai") & (arch == a.name)
         detected[mine] = scores[mine, j] > edge
         print(f"  {a.name:10s} {a.strides!s:14s} threshold {edge:5.2f}")
@@ -1194,11 +1199,8 @@ def levels(l2: float = 10.0) -> dict[str, dict[str, dict[str, tuple[int, int]]]]
         for part in (clips, ~clips):
             for fold in (True, False):
                 test = part & (groups == fold)
-                null = np.sort(p[test & real])
-                if not len(null):
-                    continue
-                edge = null[len(null) - 1 - math.floor(CEILING_FPR * len(null))]
-                detected[test] = p[test] > edge
+                if (test & real).any():
+                    detected[test] = p[test] > _edge_keeping(p[test & real])
         for (name, _, _), part in zip(parts, (clips, ~clips), strict=False):
             seen = part & (kind == "ai") & ~held_out
             cases = [
