@@ -660,6 +660,24 @@ def _real_cases(rows: list[dict[str, Any]]) -> list[tuple[str, np.ndarray]]:
 TRAININGS = ("clips", "clips + whole tracks")
 
 
+def _clips_and_tracks(
+    whole_required: bool = True,
+) -> tuple[list[dict[str, Any]], np.ndarray, Callable[[str], np.ndarray]]:
+    """The clip set and the whole-track set (if built, unless required) as one list of
+    items: their rows, which of them are whole tracks, and the feature matrix of a set."""
+    spectra, rows = load_set()
+    sets = [(spectra, rows, "clips")]
+    if whole_required or _spectra_dir(TRACKS_CACHE, TRIM).exists():
+        whole_spectra, whole_rows = load_whole()
+        sets.append((whole_spectra, whole_rows, "whole"))
+    every = [r for _, part_rows, _ in sets for r in part_rows]
+
+    def matrix(feature_set: str) -> np.ndarray:
+        return np.vstack([feature_matrix(s, r, feature_set, name) for s, r, name in sets])
+
+    return every, np.arange(len(every)) >= len(rows), matrix
+
+
 def evaluate_whole(
     feature_set: str = "contrast", l2: float = 10.0
 ) -> dict[str, dict[str, dict[str, tuple[int, int]]]]:
@@ -667,16 +685,10 @@ def evaluate_whole(
     side by side: the model trained on clips only, and the one trained on clips and whole
     tracks together (the app analyses whole files). Returns {items: {label: {training: (hits,
     total)}}}."""
-    spectra, rows = load_set()
-    whole_spectra, whole_rows = load_whole()
-    x = np.vstack(
-        [
-            feature_matrix(spectra, rows, feature_set),
-            feature_matrix(whole_spectra, whole_rows, feature_set, "whole"),
-        ]
-    )
-    every = rows + whole_rows
-    whole = np.arange(len(every)) >= len(rows)
+    every, whole, matrix = _clips_and_tracks()
+    x = matrix(feature_set)
+    rows = [r for r, w in zip(every, whole, strict=True) if not w]
+    whole_rows = [r for r, w in zip(every, whole, strict=True) if w]
     groups = np.array([r["package"] in GROUP_A for r in every])
     fit = functools.partial(fit_model, feature_set=feature_set, name="fold", l2=l2)
     flagged: dict[str, np.ndarray] = {}
@@ -1173,35 +1185,27 @@ def levels(l2: float = 10.0) -> dict[str, dict[str, dict[str, tuple[int, int]]]]
     over 99 % with their fakeprint on real generators; where the paper-style model here
     reaches that on the simulated level scale is the weakest level real generators' lines
     can have had for that to be true. Returns {items: {feature set: {label: (hits, total)}}}."""
-    spectra, rows = load_set()
-    parts: list[tuple[str, np.ndarray, list[dict[str, Any]]]] = [("30 s clips", spectra, rows)]
-    if _spectra_dir(TRACKS_CACHE, TRIM).exists():
-        parts.append(("whole tracks", *load_whole()))
-    every = [r for _, _, part_rows in parts for r in part_rows]
-    clips = np.arange(len(every)) < len(rows)
+    every, whole, matrix = _clips_and_tracks(whole_required=False)
+    clips = ~whole
+    parts = [("30 s clips", clips), *([("whole tracks", whole)] if whole.any() else [])]
     groups = np.array([r["package"] in GROUP_A for r in every])
     kind = np.array([r["kind"] for r in every])
     variant = np.array([r["variant"] for r in every])
     real = (kind == "real") & ~np.char.startswith(variant, "band")
     held_out = np.array([bool(r.get("held_out")) for r in every])
     level = np.array([r.get("level_db", 0.0) for r in every])
-    summary: dict[str, dict[str, dict[str, tuple[int, int]]]] = {name: {} for name, _, _ in parts}
+    summary: dict[str, dict[str, dict[str, tuple[int, int]]]] = {name: {} for name, _ in parts}
     for feature_set in PAPER_FEATURE_SETS:
-        x = np.vstack(
-            [
-                feature_matrix(part_spectra, part_rows, feature_set, "clips" if i == 0 else "whole")
-                for i, (_, part_spectra, part_rows) in enumerate(parts)
-            ]
-        )
+        x = matrix(feature_set)
         fit = functools.partial(fit_model, feature_set=feature_set, name="fold", l2=l2)
         p, _ = _out_of_fold(x, every, groups, fit, clips)
         detected = np.zeros(len(every), dtype=bool)
-        for part in (clips, ~clips):
+        for _, part in parts:
             for fold in (True, False):
                 test = part & (groups == fold)
                 if (test & real).any():
                     detected[test] = p[test] > _edge_keeping(p[test & real])
-        for (name, _, _), part in zip(parts, (clips, ~clips), strict=False):
+        for name, part in parts:
             seen = part & (kind == "ai") & ~held_out
             cases = [
                 ("training architectures", seen),
