@@ -123,6 +123,7 @@ class SpectrumAccumulator:
     Frames are cut from the stream exactly as from the whole signal, so feeding in
     chunks of any size gives the same result as :func:`average_spectrum` on all of it.
     ``finish`` is idempotent (like :class:`fingerprinting.chromaprint.Fingerprinter`).
+    Only the bins whose fakeprint can be read over ``band_hz`` are computed.
     """
 
     def __init__(
@@ -131,6 +132,7 @@ class SpectrumAccumulator:
         fft_size: int = FFT_SIZE,
         hop: int | None = None,
         trim: float = TRIM_FRACTION,
+        band_hz: tuple[float, float] = BAND_HZ,
     ) -> None:
         if not 0.0 <= trim < 1.0:
             raise ValueError(f"trim must be in [0, 1), not {trim}")
@@ -144,8 +146,8 @@ class SpectrumAccumulator:
         # Only the bins the fakeprint reads are analysed (the log is most of the cost).
         bin_hz = sample_rate / fft_size
         reach = ENVELOPE_GAP_BINS + ENVELOPE_SPAN_BINS
-        self._lo = max(0, math.ceil(BAND_HZ[0] / bin_hz) - reach)
-        self._hi = min(fft_size // 2, math.floor(BAND_HZ[1] / bin_hz) + reach) + 1
+        self._lo = max(0, math.ceil(band_hz[0] / bin_hz) - reach)
+        self._hi = min(fft_size // 2, math.floor(band_hz[1] / bin_hz) + reach) + 1
         self._pending: list[np.ndarray] = []
         self._pending_len = 0
         self._sum_db = np.zeros(fft_size // 2 + 1, dtype=np.float64)

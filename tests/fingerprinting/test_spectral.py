@@ -95,6 +95,25 @@ def test_accumulator_is_the_mean_log_power_of_hann_frames() -> None:
     np.testing.assert_allclose(spectrum.mean_db[analysed], expected[analysed], atol=1e-3)
 
 
+def test_a_wider_band_computes_more_bins_and_the_same_values() -> None:
+    # Given noise with a line at 3 kHz, below the default band
+    signal = lines([3000.0], level_db=-40.0, seconds=20 * spectral.FFT_SIZE / RATE)
+    default = spectral.SpectrumAccumulator()
+    wider = spectral.SpectrumAccumulator(band_hz=(2000.0, spectral.BAND_HZ[1]))
+    # When both accumulate it
+    for accumulator in (default, wider):
+        accumulator.feed(signal)
+    narrow_db, wide_db = default.finish().mean_db, wider.finish().mean_db
+    # Then the wider band also has the bins from 2 kHz, where the fakeprint finds the
+    # line; the bins both have are the same, bit for bit
+    line = round(3000.0 / spectral.BIN_HZ)
+    assert np.isnan(narrow_db[line]) and not np.isnan(wide_db[round(2000.0 / spectral.BIN_HZ)])
+    both = ~np.isnan(narrow_db)
+    np.testing.assert_array_equal(wide_db[both], narrow_db[both])
+    print_ = spectral.fakeprint(wider.finish(), (2000.0, spectral.BAND_HZ[1]))
+    assert abs(spectral.peaks(print_)[0][0] - 3000.0) < 2 * spectral.BIN_HZ
+
+
 def test_after_the_first_frames_one_in_sparse_step_is_analysed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
