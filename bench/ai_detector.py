@@ -11,6 +11,7 @@
     .venv/bin/python bench/ai_detector.py figures   # docs/images/ai-*.png
     .venv/bin/python bench/ai_detector.py ceiling   # what knowing the architecture would find
     .venv/bin/python bench/ai_detector.py levels    # training architectures by level, paper-style
+    .venv/bin/python bench/ai_detector.py averages  # the oracle over other analyses of the same clips
     .venv/bin/python bench/ai_detector.py all
 
 Real music: every track of Debian's wesnoth-1.16-music (in /work/cache/wesnoth) and of the
@@ -226,26 +227,35 @@ def build_track(path: Path) -> Path | None:
             for arch in [simulate.TRAINING[i] for i in chosen] + [
                 simulate.HELD_OUT[i] for i in held
             ]:
-                level = float(rng.uniform(*LEVEL_DB))
-                out_rate = int(rng.choice((44100, 48000)))
-                y = simulate.simulate(
-                    clip, rate, arch, level_db=level, output_rate=out_rate, rng=rng
-                )
-                mp3 = int(rng.choice(MP3_BITRATES)) if rng.random() < 0.5 else 0
-                if mp3:
-                    y = simulate.mp3_roundtrip(y, out_rate, mp3)
-                add(
-                    y,
-                    out_rate,
-                    kind="ai",
-                    variant=f"{'mp3-' + str(mp3 // 1000) if mp3 else 'lossless'}",
-                    arch=arch.name,
-                    held_out=arch in simulate.HELD_OUT,
-                    level_db=round(level, 2),
-                    output_rate=out_rate,
-                    **base,
-                )
+                y, out_rate, mp3, meta = _generated(clip, rate, arch, rng)
+                add(_mp3(y, out_rate, mp3), out_rate, **meta, **base)
     return _save(outs, spectra, rows)
+
+
+def _generated(
+    music: np.ndarray, rate: int, arch: simulate.Architecture, rng: np.random.Generator
+) -> tuple[np.ndarray, int, int, dict[str, Any]]:
+    """``music`` as ``arch`` delivers it, at a random artifact level and at 44.1 or 48 kHz,
+    with an MP3 bitrate to encode it at half the time (0: lossless). Returns the samples,
+    their rate, that bitrate and what the item is."""
+    level = float(rng.uniform(*LEVEL_DB))
+    out_rate = int(rng.choice((44100, 48000)))
+    y = simulate.simulate(music, rate, arch, level_db=level, output_rate=out_rate, rng=rng)
+    mp3 = int(rng.choice(MP3_BITRATES)) if rng.random() < 0.5 else 0
+    meta = {
+        "kind": "ai",
+        "variant": f"mp3-{mp3 // 1000}" if mp3 else "lossless",
+        "arch": arch.name,
+        "held_out": arch in simulate.HELD_OUT,
+        "level_db": round(level, 2),
+        "output_rate": out_rate,
+    }
+    return y, out_rate, mp3, meta
+
+
+def _mp3(samples: np.ndarray, rate: int, bitrate: int) -> np.ndarray:
+    """``samples`` through MP3 at ``bitrate`` and back (as they are for 0)."""
+    return simulate.mp3_roundtrip(samples, rate, bitrate) if bitrate else samples
 
 
 def build(workers: int = 2) -> None:
@@ -593,19 +603,8 @@ def build_whole_track(path: Path) -> Path | None:
             file.unlink(missing_ok=True)
 
     def simulated(arch: simulate.Architecture, rng: np.random.Generator) -> None:
-        level = float(rng.uniform(*LEVEL_DB))
-        out_rate = int(rng.choice((44100, 48000)))
-        y = simulate.simulate(music, rate, arch, level_db=level, output_rate=out_rate, rng=rng)
-        mp3 = int(rng.choice(MP3_BITRATES)) if rng.random() < 0.5 else 0
-        add(
-            through_file(y, out_rate, mp3),
-            kind="ai",
-            variant=f"mp3-{mp3 // 1000}" if mp3 else "lossless",
-            arch=arch.name,
-            held_out=arch in simulate.HELD_OUT,
-            level_db=round(level, 2),
-            output_rate=out_rate,
-        )
+        y, out_rate, mp3, meta = _generated(music, rate, arch, rng)
+        add(through_file(y, out_rate, mp3), **meta)
 
     add([accumulator.finish() for accumulator in shipped], kind="real", variant="lossless")
     bitrate = MP3_BITRATES[_seed("whole-mp3", path) % 3]
@@ -1115,44 +1114,68 @@ def _edge_keeping(real_scores: np.ndarray) -> float:
     return float(null[len(null) - 1 - math.floor(CEILING_FPR * len(null))])
 
 
-def _known_comb_scores(spectra: np.ndarray, rows: list[dict[str, Any]]) -> np.ndarray:
-    """Per item and held-out architecture, the best matched-comb score (the shipped
-    features' comb statistic) over the architecture's own line spacings and the sub-bands:
-    what a detector told the architecture in advance would read. Shape (items, archs)."""
-    out = np.full((len(rows), len(simulate.HELD_OUT)), -np.inf)
-    wanted = [
-        [s for s in a.line_spacings_hz() if s >= spectral.COMB_MIN_SPACING_HZ]
-        for a in simulate.HELD_OUT
-    ]
-    for i, (s, r) in enumerate(zip(spectra, rows, strict=True)):
-        print_ = spectral.fakeprint(spectral.AverageSpectrum(s, r["frames"]))
-        for band in spectral.SUB_BANDS_HZ:
-            scored = spectral._candidate_scores(print_, band, "smooth")
-            if scored is None:
-                continue
-            spacing, score = scored
-            for j, spacings in enumerate(wanted):
-                hit = np.isin(np.round(spacing, 6), np.round(spacings, 6))
-                if hit.any():
-                    out[i, j] = max(out[i, j], float(score[hit].max()))
+_HELD_OUT_SPACINGS = [
+    np.round([s for s in a.line_spacings_hz() if s >= spectral.COMB_MIN_SPACING_HZ], 6)
+    for a in simulate.HELD_OUT
+]
+
+
+def _held_out_scores(
+    print_: spectral.Fakeprint,
+    sub_bands: tuple[tuple[float, float], ...] = spectral.SUB_BANDS_HZ,
+) -> np.ndarray:
+    """Per held-out architecture, the best matched-comb score (the shipped features' comb
+    statistic) over the architecture's own line spacings and ``sub_bands``: what a
+    detector told the architecture in advance would read."""
+    out = np.full(len(simulate.HELD_OUT), -np.inf)
+    for band in sub_bands:
+        scored = spectral._candidate_scores(print_, band, "smooth")
+        if scored is None:
+            continue
+        spacing, score = scored
+        for j, spacings in enumerate(_HELD_OUT_SPACINGS):
+            hit = np.isin(np.round(spacing, 6), spacings)
+            if hit.any():
+                out[j] = max(out[j], float(score[hit].max()))
     return out
+
+
+def _known_comb_scores(spectra: np.ndarray, rows: list[dict[str, Any]]) -> np.ndarray:
+    """:func:`_held_out_scores` of each item's spectrum. Shape (items, archs)."""
+    return np.array(
+        [
+            _held_out_scores(spectral.fakeprint(spectral.AverageSpectrum(s, r["frames"])))
+            for s, r in zip(spectra, rows, strict=True)
+        ]
+    ).reshape(len(rows), len(simulate.HELD_OUT))
+
+
+def _oracle_detected(
+    scores: np.ndarray, rows: list[dict[str, Any]]
+) -> tuple[np.ndarray, list[float]]:
+    """Which held-out items the known-architecture oracle finds with ``scores`` (items x
+    archs), and its threshold per architecture: the one that keeps CEILING_FPR of the real
+    items (lossless + MP3) below it on that architecture's combs."""
+    kind = np.array([r["kind"] for r in rows])
+    variant = np.array([r["variant"] for r in rows])
+    real = (kind == "real") & ~np.char.startswith(variant, "band")
+    arch = np.array([r.get("arch") for r in rows])
+    detected = np.zeros(len(rows), dtype=bool)
+    edges = []
+    for j, a in enumerate(simulate.HELD_OUT):
+        edges.append(_edge_keeping(scores[real, j]))
+        mine = (kind == "ai") & (arch == a.name)
+        detected[mine] = scores[mine, j] > edges[-1]
+    return detected, edges
 
 
 def _ceiling_rates(
     spectra: np.ndarray, rows: list[dict[str, Any]], name: str
 ) -> dict[str, tuple[int, int]]:
     """The known-architecture oracle's (hits, total) per held-out case, printed."""
-    scores = _known_comb_scores(spectra, rows)
-    kind = np.array([r["kind"] for r in rows])
-    variant = np.array([r["variant"] for r in rows])
-    real = (kind == "real") & ~np.char.startswith(variant, "band")
-    arch = np.array([r.get("arch") for r in rows])
-    detected = np.zeros(len(rows), dtype=bool)
+    detected, edges = _oracle_detected(_known_comb_scores(spectra, rows), rows)
     print(f"\n== {name}: known-architecture oracle at {100 * CEILING_FPR:g} % of real ==")
-    for j, a in enumerate(simulate.HELD_OUT):
-        edge = _edge_keeping(scores[real, j])
-        mine = (kind == "ai") & (arch == a.name)
-        detected[mine] = scores[mine, j] > edge
+    for a, edge in zip(simulate.HELD_OUT, edges, strict=True):
         print(f"  {a.name:10s} {a.strides!s:14s} threshold {edge:5.2f}")
     table = {}
     for label, mask in _held_out_cases(rows):
@@ -1228,6 +1251,170 @@ def levels(l2: float = 10.0) -> dict[str, dict[str, dict[str, tuple[int, int]]]]
     return summary
 
 
+# --- Other analyses of the same audio, each read by the known-architecture oracle (session 8).
+
+AVERAGES_CACHE = "averages"
+_DB_PER_NEPER = 10.0 / math.log(10.0)
+WIDE_BAND_HZ = (1000.0, spectral.BAND_HZ[1])
+SHIPPED_ANALYSIS = "shipped: 16384-point frames, quietest 30 %"
+
+
+def _accumulated(samples: np.ndarray, **options: Any) -> spectral.SpectrumAccumulator:
+    """A finished accumulator over 44.1 kHz ``samples`` (``options``: its own)."""
+    accumulator = spectral.SpectrumAccumulator(**options)
+    accumulator.feed(samples)
+    accumulator.finish()
+    return accumulator
+
+
+def _mean_of_lowest(values: np.ndarray, key: np.ndarray, share: float) -> np.ndarray:
+    """Per bin, the mean of ``values`` over the frames where ``key`` is lowest: ``share``
+    of them, but at least the accumulator's MIN_TRIMMED_FRAMES (as the shipped trim)."""
+    count = len(values)
+    keep = max(min(count, spectral.MIN_TRIMMED_FRAMES), count - math.floor((1 - share) * count))
+    lowest = np.argpartition(key, keep - 1, axis=0)[:keep]
+    return np.take_along_axis(values, lowest, axis=0).mean(axis=0)
+
+
+def _surroundings_db(frames_db: np.ndarray) -> np.ndarray:
+    """Per frame and bin, the higher of the mean levels of the bins 3-10 to its left and to
+    its right: the fakeprint's envelope, frame by frame, with means for its medians."""
+    gap, span = spectral.ENVELOPE_GAP_BINS, spectral.ENVELOPE_SPAN_BINS
+    bins = frames_db.shape[1]
+    running = np.cumsum(np.pad(frames_db, ((0, 0), (1, 0))), axis=1)
+    index = np.arange(bins)
+
+    def mean(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        lo, hi = np.clip(lo, 0, bins), np.clip(hi, 0, bins)
+        return (running[:, hi] - running[:, lo]) / np.maximum(hi - lo, 1)
+
+    return np.maximum(
+        mean(index - gap - span + 1, index - gap + 1), mean(index + gap, index + gap + span)
+    )
+
+
+def _analyses_scores(samples: np.ndarray) -> dict[str, list[float]]:
+    """Per analysis of 44.1 kHz ``samples`` (the shipped one and the others tried),
+    :func:`_held_out_scores` of its fakeprint."""
+    scores: dict[str, list[float]] = {}
+
+    def read(
+        name: str, spectrum: spectral.AverageSpectrum, lo: float = spectral.BAND_HZ[0]
+    ) -> None:
+        sub_bands = tuple((lo, hi) for _, hi in spectral.SUB_BANDS_HZ)
+        print_ = spectral.fakeprint(spectrum, (lo, spectral.BAND_HZ[1]))
+        scores[name] = _held_out_scores(print_, sub_bands).tolist()
+
+    shipped = _accumulated(samples)
+    read(SHIPPED_ANALYSIS, shipped.finish())
+    read("16384-point frames, quietest 15 %", _accumulated(samples, trim=0.85).finish())
+    for size, trim in ((32768, 0.7), (65536, 0.7), (65536, 0.0), (131072, 0.0)):
+        average = "quietest 30 %" if trim else "plain mean"
+        spectrum = _accumulated(samples, fft_size=size, hop=size // 2, trim=trim).finish()
+        read(f"{size}-point frames, 50 % overlap, {average}", spectrum)
+    wide = _accumulated(samples, band_hz=WIDE_BAND_HZ).finish()
+    for lo in (1000.0, 2000.0, 3000.0):
+        read(f"band and sub-bands from {lo / 1000:g} kHz", wide, lo)
+    # Averages of each frame's own contrast, from the frames the shipped accumulator kept
+    # (every frame of a clip: at most MAX_KEPT_FRAMES; natural log).
+    assert shipped._kept is not None  # a trimmed accumulator that analysed frames
+    frames_db = _DB_PER_NEPER * shipped._kept[: shipped._kept_count].astype(np.float64)
+    around = _surroundings_db(frames_db)
+    contrast = frames_db - around
+
+    def read_band(name: str, band_db: np.ndarray) -> None:
+        mean_db = shipped.finish().mean_db.copy()
+        mean_db[~np.isnan(mean_db)] = band_db
+        read(name, spectral.AverageSpectrum(mean_db, shipped.finish().frames))
+
+    read_band("per-frame contrast, plain mean", contrast.mean(axis=0))
+    read_band(
+        "per-frame contrast, 30 % with the quietest surroundings",
+        _mean_of_lowest(contrast, around, 0.3),
+    )
+    read_band(
+        "per-frame contrast, 30 % where the bin is quietest",
+        _mean_of_lowest(contrast, frames_db, 0.3),
+    )
+    # The quietest 30 % of the frames chosen per 256-bin block, the same for all its bins.
+    blocks = [
+        _mean_of_lowest(
+            block, np.repeat(block.mean(axis=1, keepdims=True), block.shape[1], axis=1), 0.3
+        )
+        for block in np.array_split(frames_db, range(256, frames_db.shape[1], 256), axis=1)
+    ]
+    read_band("quietest 30 % per 256-bin block", np.concatenate(blocks))
+    return scores
+
+
+def _averages_track(path: Path) -> Path | None:
+    """One 30 s clip of the track (the middle one) as it is, as MP3 and through 2 held-out
+    architectures, as ``build`` makes them, with every analysis's scores; cached as JSON."""
+    out = CACHE / AVERAGES_CACHE / f"{_cache_file(CACHE, path).stem}.json"
+    if out.exists():
+        return out
+    music = _decoded(path)
+    rate = spectral.SAMPLE_RATE
+    rows: list[dict[str, Any]] = []
+    if music is not None and len(music) >= MIN_TRACK_S * rate:
+        clip_n = round(min(CLIP_S, len(music) / rate) * rate)
+        start = (len(music) - clip_n) // 2
+        clip = music[start : start + clip_n]
+        if float(np.sqrt(np.mean(clip.astype(np.float64) ** 2))) >= 10 ** (-50 / 20):
+            rng = np.random.default_rng(_seed("averages", path))
+            base = {"track": str(path), "package": package_of(path)}
+            bitrate = MP3_BITRATES[_seed(path) % 3]
+            items = [
+                (clip, {"kind": "real", "variant": "lossless"}),
+                (_mp3(clip, rate, bitrate), {"kind": "real", "variant": f"mp3-{bitrate // 1000}"}),
+            ]
+            for index in rng.choice(len(simulate.HELD_OUT), 2, replace=False):
+                y, out_rate, mp3, meta = _generated(clip, rate, simulate.HELD_OUT[int(index)], rng)
+                items.append((simulate.resample(_mp3(y, out_rate, mp3), out_rate, rate), meta))
+            rows = [{**meta, **base, "scores": _analyses_scores(x)} for x, meta in items]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temporary = out.with_suffix(".tmp")
+    temporary.write_text(json.dumps(rows))
+    os.replace(temporary, out)
+    return out
+
+
+def averages(workers: int = 2) -> dict[str, dict[str, tuple[int, int]]]:
+    """The known-architecture oracle (``ceiling``) over other analyses of the same clips:
+    longer frames, a band reaching lower, other time averages. Each is computed from the
+    same audio in one run, and each analysis gets its own thresholds (CEILING_FPR of the
+    real clips): if none finds many more held-out clips than the shipped one, no detector
+    built on them would either. One clip per track (its middle), so the shipped row is a
+    smaller sample than ``ceiling``'s."""
+    tracks = real_tracks()
+    tracks.sort(key=lambda p: _seed("order", p))
+    started = time.perf_counter()
+    with multiprocessing.Pool(workers) as pool:
+        files = list(pool.imap_unordered(_averages_track, tracks))
+    rows = [row for file in files if file for row in json.loads(file.read_text())]
+    print(f"{len(rows)} items from {len(tracks)} tracks ({time.perf_counter() - started:.0f} s)")
+    cases = _held_out_cases(rows)
+    short = [
+        "held-out",
+        "lossless",
+        "MP3",
+        *(label.split()[2] for label, _ in cases[3:8]),
+        *(a.name for a in simulate.HELD_OUT),
+    ]
+    print(
+        f"\n== known-architecture oracle at {100 * CEILING_FPR:g} % of real, per analysis (held-out clips, %) =="
+    )
+    print(f"  {'analysis':58s} " + " ".join(f"{c:>9s}" for c in short))
+    summary = {}
+    for name in rows[0]["scores"]:
+        scores = np.array([r["scores"][name] for r in rows])
+        detected, _ = _oracle_detected(scores, rows)
+        summary[name] = {label: (int(detected[m].sum()), int(m.sum())) for label, m in cases}
+        cells = [100 * hits / max(total, 1) for hits, total in summary[name].values()]
+        print(f"  {name:58s} " + " ".join(f"{c:9.1f}" for c in cells), flush=True)
+    return summary
+
+
 @contextlib.contextmanager
 def _reading(trim: float) -> Iterator[None]:
     """The evaluation steps read the spectra of ``trim`` for a while."""
@@ -1240,7 +1427,7 @@ def _reading(trim: float) -> Iterator[None]:
 
 
 def main() -> None:
-    global TRIM, BUILD_TRIMS
+    global TRIM, BUILD_TRIMS, LEVEL_DB, CACHE
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -1258,6 +1445,7 @@ def main() -> None:
             "figures",
             "ceiling",
             "levels",
+            "averages",
             "all",
         ),
     )
@@ -1272,7 +1460,21 @@ def main() -> None:
         default=",".join(map(str, BUILD_TRIMS)),
         help="the time averages the build steps write, comma-separated (e.g. 0,0.4)",
     )
+    parser.add_argument(
+        "--levels",
+        help="another range of simulated artifact levels, in dB (--levels=-35,-20): every step "
+        "then builds and reads its own sets, in a cache folder of its own",
+    )
     args = parser.parse_args()
+    if args.levels:
+        levels_db = tuple(float(level) for level in args.levels.split(","))
+        if len(levels_db) != 2 or not levels_db[0] < levels_db[1]:
+            parser.error("--levels takes the lowest and the highest level: LO,HI")
+        if levels_db != LEVEL_DB:
+            if args.step in ("ship", "all"):
+                parser.error("the shipped model is fitted on the default levels only")
+            LEVEL_DB = (levels_db[0], levels_db[1])
+            CACHE = CACHE.with_name(f"{CACHE.name}-levels{levels_db[0]:g}{levels_db[1]:g}")
     TRIM = args.trim
     BUILD_TRIMS = tuple(float(t) for t in args.trims.split(","))
     if args.step in ("build", "all"):
@@ -1299,6 +1501,8 @@ def main() -> None:
         ceiling()
     if args.step == "levels":
         levels(args.l2)
+    if args.step == "averages":
+        averages(args.workers)
 
 
 if __name__ == "__main__":
