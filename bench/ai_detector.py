@@ -41,6 +41,7 @@ import multiprocessing
 import os
 import platform
 import sys
+import textwrap
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -1491,7 +1492,7 @@ def _plot_averages(
                 label=f"{level} to {int(level) + 5} dB",
             )
     axis.axvline(90, color="#c33", linestyle="--", linewidth=1, label="the issue's 90 %")
-    axis.set_yticks(y, names, fontsize=8)
+    axis.set_yticks(y, [textwrap.fill(name, 48) for name in names], fontsize=8)
     axis.set_xlim(0, 100)
     axis.set_xlabel(
         f"held-out clips found by the known-architecture oracle, % (at {100 * CEILING_FPR:g} % of real)"
