@@ -1289,7 +1289,6 @@ def across_levels(feature_set: str = "contrast", l2: float = 10.0) -> dict[str, 
 # --- Other analyses of the same audio, each read by the known-architecture oracle (session 8).
 
 AVERAGES_CACHE = "averages-2"  # (the cached scores name their analyses)
-_DB_PER_NEPER = 10.0 / math.log(10.0)
 WIDE_BAND_HZ = (1000.0, spectral.BAND_HZ[1])
 SHIPPED_ANALYSIS = "shipped: 16384-point frames, quietest 30 %"
 
@@ -1328,6 +1327,26 @@ def _surroundings_db(frames_db: np.ndarray) -> np.ndarray:
     )
 
 
+def _kept_frames_db(
+    accumulator: spectral.SpectrumAccumulator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The band's log spectra (dB) of the frames a trimmed accumulator kept (every frame of
+    a clip: at most MAX_KEPT_FRAMES), and their :func:`_surroundings_db`."""
+    assert accumulator._kept is not None  # a trimmed accumulator that analysed frames
+    kept = accumulator._kept[: accumulator._kept_count].astype(np.float64)
+    frames_db = spectral._DB_PER_NEPER * kept
+    return frames_db, _surroundings_db(frames_db)
+
+
+def _with_band(spectrum: spectral.AverageSpectrum, band_db: np.ndarray) -> spectral.AverageSpectrum:
+    """``spectrum`` with ``band_db`` for the bins it analysed."""
+    mean_db = spectrum.mean_db.copy()
+    mean_db[~np.isnan(mean_db)] = band_db
+    return spectral.AverageSpectrum(
+        mean_db, spectrum.frames, spectrum.sample_rate, spectrum.fft_size
+    )
+
+
 def _analyses_scores(samples: np.ndarray) -> dict[str, list[float]]:
     """Per analysis of 44.1 kHz ``samples`` (the shipped one and the others tried),
     :func:`_held_out_scores` of its fakeprint."""
@@ -1356,41 +1375,35 @@ def _analyses_scores(samples: np.ndarray) -> dict[str, list[float]]:
     wide = _accumulated(samples, band_hz=WIDE_BAND_HZ).finish()
     for lo in (1000.0, 2000.0, 3000.0):
         read(f"band and sub-bands from {lo / 1000:g} kHz", wide, lo)
-    # Averages of each frame's own contrast (and other choices of frames), from the frames
-    # an accumulator kept: every frame of a clip (at most MAX_KEPT_FRAMES; natural log).
-    for prefix, accumulator in (("", shipped), ("32768-point frames, 50 % overlap, ", overlapped)):
-        assert accumulator._kept is not None  # a trimmed accumulator that analysed frames
-        frames_db = _DB_PER_NEPER * accumulator._kept[: accumulator._kept_count].astype(np.float64)
-        around = _surroundings_db(frames_db)
-        contrast = frames_db - around
-        finished = accumulator.finish()
-        averages: dict[str, np.ndarray] = {
-            "per-frame contrast, 30 % with the quietest surroundings": _mean_of_lowest(
-                contrast, around, 0.3
-            )
-        }
-        if accumulator is shipped:
-            averages["per-frame contrast, plain mean"] = contrast.mean(axis=0)
-            averages["per-frame contrast, 30 % where the bin is quietest"] = _mean_of_lowest(
-                contrast, frames_db, 0.3
-            )
-            # The quietest 30 % of the frames chosen per 256-bin block, for all its bins.
-            blocks = np.array_split(frames_db, range(256, frames_db.shape[1], 256), axis=1)
-            averages["quietest 30 % per 256-bin block"] = np.concatenate(
-                [
-                    _mean_of_lowest(
-                        b, np.repeat(b.mean(axis=1, keepdims=True), b.shape[1], axis=1), 0.3
-                    )
-                    for b in blocks
-                ]
-            )
-        for name, band_db in averages.items():
-            mean_db = finished.mean_db.copy()
-            mean_db[~np.isnan(mean_db)] = band_db
-            spectrum = spectral.AverageSpectrum(
-                mean_db, finished.frames, finished.sample_rate, finished.fft_size
-            )
-            read(prefix + name, spectrum)
+    # Averages of each frame's own contrast, and other choices of frames.
+    frames_db, around = _kept_frames_db(shipped)
+    contrast = frames_db - around
+    # (The quietest 30 % of the frames chosen per 256-bin block, for all its bins.)
+    blocks = np.array_split(frames_db, range(256, frames_db.shape[1], 256), axis=1)
+    per_frame = {
+        "per-frame contrast, 30 % with the quietest surroundings": _mean_of_lowest(
+            contrast, around, 0.3
+        ),
+        "per-frame contrast, plain mean": contrast.mean(axis=0),
+        "per-frame contrast, 30 % where the bin is quietest": _mean_of_lowest(
+            contrast, frames_db, 0.3
+        ),
+        "quietest 30 % per 256-bin block": np.concatenate(
+            [
+                _mean_of_lowest(
+                    b, np.repeat(b.mean(axis=1, keepdims=True), b.shape[1], axis=1), 0.3
+                )
+                for b in blocks
+            ]
+        ),
+    }
+    for name, band_db in per_frame.items():
+        read(name, _with_band(shipped.finish(), band_db))
+    frames_db, around = _kept_frames_db(overlapped)
+    read(
+        "32768-point frames, 50 % overlap, per-frame contrast, 30 % with the quietest surroundings",
+        _with_band(overlapped.finish(), _mean_of_lowest(frames_db - around, around, 0.3)),
+    )
     return scores
 
 
