@@ -1255,35 +1255,45 @@ def levels(l2: float = 10.0) -> dict[str, dict[str, dict[str, tuple[int, int]]]]
     return summary
 
 
-def across_levels(feature_set: str = "contrast", l2: float = 10.0) -> dict[str, tuple[int, int]]:
+def across_levels(
+    feature_set: str = "contrast", l2: float = 10.0
+) -> dict[str, dict[str, tuple[int, int]]]:
     """The shipped design's 2-fold models, fitted on the clip set at the default levels,
-    scoring the clip set simulated at other levels (``--levels``): what the shipped
-    detector finds if generators' lines are that strong, with no refit. The real clips are
-    the same in both sets, so their false positives are the default evaluation's."""
+    scoring the clip set (and the whole-track set, if built) simulated at other levels
+    (``--levels``): what the shipped detector finds if generators' lines are that strong,
+    with no refit. The real items are the same as at the default levels, so their false
+    positives are the default evaluation's."""
     if CACHE == DEFAULT_CACHE:
         raise SystemExit("across-levels scores a set built with --levels=LO,HI")
     train_spectra, train_rows = _load(
         DEFAULT_CACHE / _spectra_dir("spectra", TRIM).relative_to(CACHE), real_tracks()
     )
-    test_spectra, test_rows = load_set()
     x_train = feature_matrix(train_spectra, train_rows, feature_set, name="default-levels-clips")
-    x_test = feature_matrix(test_spectra, test_rows, feature_set)
     train_groups = np.array([r["package"] in GROUP_A for r in train_rows])
-    test_groups = np.array([r["package"] in GROUP_A for r in test_rows])
-    flagged = np.zeros(len(test_rows), dtype=bool)
+    rows, whole, matrix = _clips_and_tracks(whole_required=False)
+    x = matrix(feature_set)
+    groups = np.array([r["package"] in GROUP_A for r in rows])
+    flagged = np.zeros(len(rows), dtype=bool)
     for fold in (True, False):
         model = fit_model(x_train, train_rows, train_groups == fold, feature_set, "fold", l2)
-        test = test_groups != fold
-        flagged[test] = model.probability(x_test[test]) >= 0.5  # as `evaluate` decides
-    print(
-        f"\n== trained at {DEFAULT_LEVEL_DB[0]:g} to {DEFAULT_LEVEL_DB[1]:g} dB, scoring "
-        f"{LEVEL_DB[0]:g} to {LEVEL_DB[1]:g} dB (feature set {feature_set!r}, 2-fold by package) =="
-    )
-    table = {}
-    for label, mask in [*_real_cases(test_rows), *_held_out_cases(test_rows)]:
-        table[label] = (int(flagged[mask].sum()), int(mask.sum()))
-        print(f"  {label:38s} {_rate(*table[label])}")
-    return table
+        test = groups != fold
+        flagged[test] = model.probability(x[test]) >= 0.5  # as `evaluate` decides
+    summary: dict[str, dict[str, tuple[int, int]]] = {}
+    for name, part in (("30 s clips", ~whole), ("whole tracks", whole)):
+        if not part.any():
+            continue
+        print(
+            f"\n== {name}: trained at {DEFAULT_LEVEL_DB[0]:g} to {DEFAULT_LEVEL_DB[1]:g} dB "
+            f"(clips), scoring {LEVEL_DB[0]:g} to {LEVEL_DB[1]:g} dB (feature set "
+            f"{feature_set!r}, 2-fold by package) =="
+        )
+        part_rows = [r for r, p in zip(rows, part, strict=True) if p]
+        part_flagged = flagged[part]
+        summary[name] = {}
+        for label, mask in [*_real_cases(part_rows), *_held_out_cases(part_rows)]:
+            summary[name][label] = (int(part_flagged[mask].sum()), int(mask.sum()))
+            print(f"  {label:38s} {_rate(*summary[name][label])}")
+    return summary
 
 
 # --- Other analyses of the same audio, each read by the known-architecture oracle (session 8).
