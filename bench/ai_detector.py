@@ -179,6 +179,11 @@ def _save(outs: list[Path], spectra: list[list[np.ndarray]], rows: list[dict[str
     return outs[0]
 
 
+def _audible(clip: np.ndarray) -> bool:
+    """Louder than -50 dBFS RMS: a quieter stretch says nothing about the music."""
+    return float(np.sqrt(np.mean(clip.astype(np.float64) ** 2))) >= 10 ** (-50 / 20)
+
+
 def build_track(path: Path) -> Path | None:
     """All spectra of one track's clips, cached in one .npz with a JSON list of what each is."""
     outs = _cache_files("spectra", path)
@@ -210,7 +215,7 @@ def build_track(path: Path) -> Path | None:
         )
         for index, start in enumerate(starts):
             clip = music[int(start) : int(start) + clip_n]
-            if float(np.sqrt(np.mean(clip.astype(np.float64) ** 2))) < 10 ** (-50 / 20):
+            if not _audible(clip):
                 continue  # a near-silent stretch says nothing
             rng = np.random.default_rng(_seed(path, index))
             base = {"track": str(path), "package": package_of(path), "clip": index}
@@ -1430,7 +1435,7 @@ def _averages_track(path: Path) -> Path | None:
         clip_n = round(min(CLIP_S, len(music) / rate) * rate)
         start = (len(music) - clip_n) // 2
         clip = music[start : start + clip_n]
-        if float(np.sqrt(np.mean(clip.astype(np.float64) ** 2))) >= 10 ** (-50 / 20):
+        if _audible(clip):
             rng = np.random.default_rng(_seed("averages", path))
             base = {"track": str(path), "package": package_of(path)}
             bitrate = MP3_BITRATES[_seed(path) % 3]
@@ -1468,7 +1473,7 @@ def averages(workers: int = 2) -> dict[str, dict[str, tuple[int, int]]]:
         "held-out",
         "lossless",
         "MP3",
-        *(label.split()[2] for label, _ in cases[3:8]),
+        *(label.split()[2] for label in _level_labels(cases)),
         *(a.name for a in simulate.HELD_OUT),
     ]
     print(
@@ -1486,6 +1491,11 @@ def averages(workers: int = 2) -> dict[str, dict[str, tuple[int, int]]]:
     return summary
 
 
+def _level_labels(cases: list[tuple[str, np.ndarray]]) -> list[str]:
+    """The per-level labels of :func:`_held_out_cases` (one per 5 dB of LEVEL_DB)."""
+    return [label for label, _ in cases if label.startswith("held-out, level ")]
+
+
 def _plot_averages(
     summary: dict[str, dict[str, tuple[int, int]]], cases: list[tuple[str, np.ndarray]]
 ) -> None:
@@ -1497,7 +1507,7 @@ def _plot_averages(
 
     FIGURES.mkdir(parents=True, exist_ok=True)
     names = list(summary)
-    labels = [label for label, _ in cases[:1] + cases[3:8]]
+    labels = [cases[0][0], *_level_labels(cases)]
     figure, axis = plt.subplots(figsize=(11.5, 6.5))
     y = np.arange(len(names))[::-1]
     for k, label in enumerate(labels):
