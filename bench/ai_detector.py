@@ -12,7 +12,8 @@
     .venv/bin/python bench/ai_detector.py ceiling   # what knowing the architecture would find
     .venv/bin/python bench/ai_detector.py levels    # training architectures by level, paper-style
     .venv/bin/python bench/ai_detector.py averages  # the oracle over other analyses of the same clips
-    .venv/bin/python bench/ai_detector.py across-levels --levels=-35,-20  # default models, other levels
+    .venv/bin/python bench/ai_detector.py across-levels [--levels=-35,-20]  # default models, other levels
+    .venv/bin/python bench/ai_detector.py calibration  # by level, -60 to -20 dB, both sets; a picture
     .venv/bin/python bench/ai_detector.py all
 
 Real music: every track of Debian's wesnoth-1.16-music (in /work/cache/wesnoth) and of the
@@ -63,8 +64,17 @@ MIN_BYTES = 100_000
 CLIP_S = 30.0
 CLIPS_PER_TRACK = 2
 MIN_TRACK_S = 20.0
-LEVEL_DB = (-60.0, -35.0)  # simulated artifact RMS relative to the music
+LEVEL_DB = (-60.0, -35.0)  # simulated artifact RMS relative to the music: the training set
 DEFAULT_LEVEL_DB = LEVEL_DB  # (``--levels`` moves LEVEL_DB)
+# The range the issue's held-out figure is read at (session 9). Afchar et al. find over
+# 99 % of the output of generators seen in training with their fakeprint and a linear
+# model, and generalise poorly to unseen ones (../shared/PRODUCT.md). Our reproduction
+# of their method finds the seen architectures that well only where the simulated lines
+# are about -30 to -20 dB under the music, and at 54-94 % over the whole training range
+# (`levels`, sessions 7-8): so real generators' lines are at least that strong, if the
+# paper's figure holds. The range reaches 5 dB below that, where the paper's method finds
+# 93 %. The shipped model is still fitted on the weaker lines of LEVEL_DB.
+CALIBRATED_LEVEL_DB = (-35.0, -20.0)
 MP3_BITRATES = (128_000, 160_000, 192_000)
 BAND_RATES = (16000, 22050, 24000, 32000)
 TARGET_FPR = 0.001  # the operating point calibrated on training real music
@@ -364,6 +374,18 @@ def _rate(hits: int, total: int) -> str:
     return f"{100 * p:6.2f}% ({hits}/{total}, 95% upper {100 * upper:.2f}%)"
 
 
+def _level_bands(level: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """("-60 to -55 dB", mask) per 5 dB of LEVEL_DB. The rows keep each level rounded to
+    0.01 dB, so the top band includes its upper edge (-35.0 can be -35.004)."""
+    return [
+        (
+            f"{lo} to {lo + 5} dB",
+            (level >= lo) & ((level < lo + 5) | ((lo + 5 >= LEVEL_DB[1]) & (level <= lo + 5))),
+        )
+        for lo in range(int(LEVEL_DB[0]), int(LEVEL_DB[1]), 5)
+    ]
+
+
 def _held_out_cases(rows: list[dict[str, Any]]) -> list[tuple[str, np.ndarray]]:
     """(label, mask) of the held-out architectures' items: all, by variant, level, architecture."""
     held = np.array([r["kind"] == "ai" and bool(r.get("held_out")) for r in rows])
@@ -374,10 +396,7 @@ def _held_out_cases(rows: list[dict[str, Any]]) -> list[tuple[str, np.ndarray]]:
         ("held-out architectures", held),
         ("held-out, lossless", held & lossless),
         ("held-out, MP3", held & ~lossless),
-        *(
-            (f"held-out, level {lo} to {lo + 5} dB", held & (level >= lo) & (level < lo + 5))
-            for lo in range(int(LEVEL_DB[0]), int(LEVEL_DB[1]), 5)
-        ),
+        *((f"held-out, level {band}", held & mask) for band, mask in _level_bands(level)),
         *((f"held-out {a.name} {a.strides}", held & (arch == a.name)) for a in simulate.HELD_OUT),
     ]
 
@@ -823,10 +842,7 @@ def figures(l2: float = 10.0) -> None:
     fig.savefig(FIGURES / "ai-fakeprints.png", dpi=110)
     plt.close(fig)
 
-    levels = [
-        f"held-out, level {lo} to {lo + 5} dB"
-        for lo in range(int(LEVEL_DB[0]), int(LEVEL_DB[1]), 5)
-    ]
+    levels = [f"held-out, level {band}" for band, _ in _level_bands(np.zeros(0))]
     series: dict[str, dict[str, tuple[int, int]]] = {}
     ceilings: dict[str, dict[str, tuple[int, int]]] = {}
     for trim, average in ((0.0, "plain mean"), (spectral.TRIM_FRACTION, "trimmed mean")):
@@ -1102,8 +1118,8 @@ def experiments_tracks(l2: float = 10.0) -> None:
                 edge = ordered[len(ordered) - 1 - math.floor(0.005 * len(ordered))]
                 oracle.append(f"{100 * (decision[part & held] > edge).mean():.1f}%")
             levels = " ".join(
-                f"{100 * flagged[whole & held & (level >= lo) & (level < lo + 5)].mean():3.0f}"
-                for lo in range(int(LEVEL_DB[0]), int(LEVEL_DB[1]), 5)
+                f"{100 * flagged[whole & held & mask].mean():3.0f}"
+                for _, mask in _level_bands(level)
             )
             print(
                 f"{label:34s} {training:20s} | {cells[0]} | {cells[1]}  {levels} | "
@@ -1241,14 +1257,12 @@ def levels(l2: float = 10.0) -> dict[str, dict[str, dict[str, tuple[int, int]]]]
             seen = part & (kind == "ai") & ~held_out
             cases = [
                 ("training architectures", seen),
-                *(
-                    (
-                        f"training, level {lo} to {lo + 5} dB",
-                        seen & (level >= lo) & (level < lo + 5),
-                    )
-                    for lo in range(int(LEVEL_DB[0]), int(LEVEL_DB[1]), 5)
-                ),
+                *((f"training, level {band}", seen & mask) for band, mask in _level_bands(level)),
                 ("held-out architectures", part & (kind == "ai") & held_out),
+                *(
+                    (f"held-out, level {band}", part & (kind == "ai") & held_out & mask)
+                    for band, mask in _level_bands(level)
+                ),
             ]
             table = {label: (int(detected[m].sum()), int(m.sum())) for label, m in cases}
             summary[name][feature_set] = table
@@ -1299,6 +1313,129 @@ def across_levels(
             summary[name][label] = (int(part_flagged[mask].sum()), int(mask.sum()))
             print(f"  {label:38s} {_rate(*summary[name][label])}")
     return summary
+
+
+# --- The level range against the paper, both sets in one run (session 9).
+
+SHIPPED_CLIPS = "shipped detector: held-out architectures, 30 s clips"
+SHIPPED_WHOLE = "shipped detector: held-out architectures, whole tracks"
+PAPER_SEEN = "paper-style fakeprint: training architectures, 30 s clips"
+PAPER_UNSEEN = "paper-style fakeprint: held-out architectures, 30 s clips"
+
+
+def _by_band(table: dict[str, Any], prefix: str) -> dict[str, tuple[int, int]]:
+    """The per-5-dB rows of a summary ("held-out, level -60 to -55 dB"), keyed by band."""
+    return {
+        label.removeprefix(prefix): value
+        for label, value in table.items()
+        if label.startswith(prefix)
+    }
+
+
+def calibration(l2: float = 10.0) -> dict[str, dict[str, tuple[int, int]]]:
+    """Per 5 dB of simulated artifact level, from the training range's floor to the top of
+    CALIBRATED_LEVEL_DB, both sets in one run: what the shipped design finds of the
+    held-out architectures (the 2-fold models fitted on clips at the default levels:
+    `evaluate` and `tracks` there, `across-levels` above), and what the paper-style
+    fakeprint finds of the training and of the held-out architectures (`levels`: fitted on
+    each set itself, read at 0.5 % of the test fold's real music). The paper's two facts
+    are that the second finds over 99 % of seen generators and generalises poorly to
+    unseen ones. Draws docs/images/ai-level-calibration.png. Returns {series: {band: (hits,
+    total)}}."""
+    series: dict[str, dict[str, tuple[int, int]]] = {
+        name: {} for name in (SHIPPED_CLIPS, SHIPPED_WHOLE, PAPER_SEEN, PAPER_UNSEEN)
+    }
+    for levels_db in (DEFAULT_LEVEL_DB, CALIBRATED_LEVEL_DB):
+        with _at_levels(levels_db):
+            if not _spectra_dir("spectra", TRIM).exists():
+                raise SystemExit(
+                    f"build the clip set first (build --levels={levels_db[0]:g},{levels_db[1]:g})"
+                )
+            if levels_db == DEFAULT_LEVEL_DB:
+                shipped = {"30 s clips": evaluate(["contrast"], l2)["contrast"]}
+                if _spectra_dir(TRACKS_CACHE, TRIM).exists():
+                    shipped["whole tracks"] = {
+                        label: by_training["clips"]
+                        for label, by_training in evaluate_whole("contrast", l2)[
+                            "whole tracks"
+                        ].items()
+                    }
+            else:
+                shipped = across_levels("contrast", l2)
+            yardstick = levels(l2)["30 s clips"]["fakeprint"]
+        series[SHIPPED_CLIPS].update(_by_band(shipped["30 s clips"], "held-out, level "))
+        series[SHIPPED_WHOLE].update(_by_band(shipped.get("whole tracks", {}), "held-out, level "))
+        series[PAPER_SEEN].update(_by_band(yardstick, "training, level "))
+        series[PAPER_UNSEEN].update(_by_band(yardstick, "held-out, level "))
+    bands = sorted(
+        {band for table in series.values() for band in table}, key=lambda b: float(b.split()[0])
+    )
+    print(
+        f"\n== by simulated level: found, % (the shipped detector at its operating point; the "
+        f"paper-style one at {100 * CEILING_FPR:g} % of real); calibrated range "
+        f"{CALIBRATED_LEVEL_DB[0]:g} to {CALIBRATED_LEVEL_DB[1]:g} dB =="
+    )
+    print(f"  {'':16s}" + "".join(f"{name.split(': ')[1][:28]:>30s}" for name in series))
+    print(f"  {'':16s}" + "".join(f"{name.split(':')[0][:28]:>30s}" for name in series))
+
+    def cell(table: dict[str, tuple[int, int]], lo_db: float, hi_db: float) -> str:
+        """The share found over the bands from lo_db up to hi_db."""
+        counts = [ht for band, ht in table.items() if lo_db <= float(band.split()[0]) < hi_db]
+        hits, total = sum(h for h, _ in counts), sum(t for _, t in counts)
+        return f"{100 * hits / total:5.1f} % ({hits}/{total})" if total else "-"
+
+    for band in bands:
+        low = float(band.split()[0])
+        print(f"  {band:16s}" + "".join(f"{cell(t, low, low + 5):>30s}" for t in series.values()))
+    for name, (lo_db, hi_db) in (
+        ("training range", DEFAULT_LEVEL_DB),
+        ("calibrated", CALIBRATED_LEVEL_DB),
+    ):
+        print(f"  {name:16s}" + "".join(f"{cell(t, lo_db, hi_db):>30s}" for t in series.values()))
+    _plot_calibration(series, bands)
+    return series
+
+
+def _plot_calibration(series: dict[str, dict[str, tuple[int, int]]], bands: list[str]) -> None:
+    """docs/images/ai-level-calibration.png: each series by level, the calibrated range shaded."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    FIGURES.mkdir(parents=True, exist_ok=True)
+    figure, axis = plt.subplots(figsize=(9.5, 5.2))
+    axis.axvspan(*CALIBRATED_LEVEL_DB, color="#e8f0e0", label="the calibrated range")
+    styles = {
+        SHIPPED_CLIPS: ("#1b6", "o", "-"),
+        SHIPPED_WHOLE: ("#1b6", "s", ":"),
+        PAPER_SEEN: ("#36c", "^", "-"),
+        PAPER_UNSEEN: ("#36c", "v", "--"),
+    }
+    for name, table in series.items():
+        points = [(float(b.split()[0]) + 2.5, 100 * h / t) for b, (h, t) in table.items() if t]
+        if not points:
+            continue
+        x, y = zip(*sorted(points), strict=True)
+        color, marker, line = styles[name]
+        axis.plot(x, y, color=color, marker=marker, linestyle=line, label=name)
+    axis.axhline(90, color="#c33", linestyle="--", linewidth=1, label="the issue's 90 % (held-out)")
+    axis.axhline(
+        99, color="#666", linestyle=":", linewidth=1, label="the paper: over 99 % (seen generators)"
+    )
+    low = min(float(b.split()[0]) for b in bands)
+    lowest = min(100 * h / t for table in series.values() for h, t in table.values() if t)
+    axis.set_xlim(low, CALIBRATED_LEVEL_DB[1])
+    axis.set_ylim(10 * math.floor(lowest / 10 - 0.5), 101)
+    axis.set_xlabel("simulated decoder lines, RMS under the music (dB), per 5 dB")
+    axis.set_ylabel("simulated items found, %")
+    axis.set_title(
+        "Where the simulation agrees with the paper: detection by artifact level", fontsize=10
+    )
+    axis.legend(fontsize=7, loc="lower right")
+    figure.tight_layout()
+    figure.savefig(FIGURES / "ai-level-calibration.png", dpi=110)
+    plt.close(figure)
 
 
 # --- Other analyses of the same audio, each read by the known-architecture oracle (session 8).
@@ -1540,6 +1677,25 @@ def _plot_averages(
     plt.close(figure)
 
 
+def _levels_cache(levels_db: tuple[float, float]) -> Path:
+    """The cache folder of the sets simulated at ``levels_db``."""
+    if levels_db == DEFAULT_LEVEL_DB:
+        return DEFAULT_CACHE
+    return DEFAULT_CACHE.with_name(f"{DEFAULT_CACHE.name}-levels{levels_db[0]:g}{levels_db[1]:g}")
+
+
+@contextlib.contextmanager
+def _at_levels(levels_db: tuple[float, float]) -> Iterator[None]:
+    """Every step builds and reads the sets simulated at ``levels_db`` for a while."""
+    global LEVEL_DB, CACHE
+    saved = LEVEL_DB, CACHE
+    LEVEL_DB, CACHE = levels_db, _levels_cache(levels_db)
+    try:
+        yield
+    finally:
+        LEVEL_DB, CACHE = saved
+
+
 @contextlib.contextmanager
 def _reading(trim: float) -> Iterator[None]:
     """The evaluation steps read the spectra of ``trim`` for a while."""
@@ -1572,6 +1728,7 @@ def main() -> None:
             "levels",
             "averages",
             "across-levels",
+            "calibration",
             "all",
         ),
     )
@@ -1600,7 +1757,9 @@ def main() -> None:
             if args.step in ("ship", "all"):
                 parser.error("the shipped model is fitted on the default levels only")
             LEVEL_DB = (levels_db[0], levels_db[1])
-            CACHE = CACHE.with_name(f"{CACHE.name}-levels{levels_db[0]:g}{levels_db[1]:g}")
+            CACHE = _levels_cache(LEVEL_DB)
+    elif args.step == "across-levels":
+        LEVEL_DB, CACHE = CALIBRATED_LEVEL_DB, _levels_cache(CALIBRATED_LEVEL_DB)
     TRIM = args.trim
     BUILD_TRIMS = tuple(float(t) for t in args.trims.split(","))
     if args.step in ("build", "all"):
@@ -1631,6 +1790,8 @@ def main() -> None:
         averages(args.workers)
     if args.step == "across-levels":
         across_levels(args.feature_set, args.l2)
+    if args.step == "calibration":
+        calibration(args.l2)
 
 
 if __name__ == "__main__":
