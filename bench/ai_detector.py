@@ -1284,10 +1284,9 @@ def across_levels(
     positives are the default evaluation's."""
     if CACHE == DEFAULT_CACHE:
         raise SystemExit("across-levels scores a set built with --levels=LO,HI")
-    train_spectra, train_rows = _load(
-        DEFAULT_CACHE / _spectra_dir("spectra", TRIM).relative_to(CACHE), real_tracks()
-    )
-    x_train = feature_matrix(train_spectra, train_rows, feature_set, name="default-levels-clips")
+    with _at_levels(DEFAULT_LEVEL_DB):
+        train_spectra, train_rows = load_set()
+        x_train = feature_matrix(train_spectra, train_rows, feature_set)
     train_groups = np.array([r["package"] in GROUP_A for r in train_rows])
     rows, whole, matrix = _clips_and_tracks(whole_required=False)
     x = matrix(feature_set)
