@@ -374,6 +374,10 @@ def _rate(hits: int, total: int) -> str:
     return f"{100 * p:6.2f}% ({hits}/{total}, 95% upper {100 * upper:.2f}%)"
 
 
+HELD_OUT_LEVEL = "held-out, level "  # the per-5-dB labels: "held-out, level -60 to -55 dB"
+TRAINING_LEVEL = "training, level "
+
+
 def _level_bands(level: np.ndarray) -> list[tuple[str, np.ndarray]]:
     """("-60 to -55 dB", mask) per 5 dB of LEVEL_DB. The rows keep each level rounded to
     0.01 dB, so the top band includes its upper edge (-35.0 can be -35.004)."""
@@ -396,7 +400,7 @@ def _held_out_cases(rows: list[dict[str, Any]]) -> list[tuple[str, np.ndarray]]:
         ("held-out architectures", held),
         ("held-out, lossless", held & lossless),
         ("held-out, MP3", held & ~lossless),
-        *((f"held-out, level {band}", held & mask) for band, mask in _level_bands(level)),
+        *((HELD_OUT_LEVEL + band, held & mask) for band, mask in _level_bands(level)),
         *((f"held-out {a.name} {a.strides}", held & (arch == a.name)) for a in simulate.HELD_OUT),
     ]
 
@@ -842,7 +846,7 @@ def figures(l2: float = 10.0) -> None:
     fig.savefig(FIGURES / "ai-fakeprints.png", dpi=110)
     plt.close(fig)
 
-    levels = [f"held-out, level {band}" for band, _ in _level_bands(np.zeros(0))]
+    levels = [HELD_OUT_LEVEL + band for band, _ in _level_bands(np.zeros(0))]
     series: dict[str, dict[str, tuple[int, int]]] = {}
     ceilings: dict[str, dict[str, tuple[int, int]]] = {}
     for trim, average in ((0.0, "plain mean"), (spectral.TRIM_FRACTION, "trimmed mean")):
@@ -1257,10 +1261,10 @@ def levels(l2: float = 10.0) -> dict[str, dict[str, dict[str, tuple[int, int]]]]
             seen = part & (kind == "ai") & ~held_out
             cases = [
                 ("training architectures", seen),
-                *((f"training, level {band}", seen & mask) for band, mask in _level_bands(level)),
+                *((TRAINING_LEVEL + band, seen & mask) for band, mask in _level_bands(level)),
                 ("held-out architectures", part & (kind == "ai") & held_out),
                 *(
-                    (f"held-out, level {band}", part & (kind == "ai") & held_out & mask)
+                    (HELD_OUT_LEVEL + band, part & (kind == "ai") & held_out & mask)
                     for band, mask in _level_bands(level)
                 ),
             ]
@@ -1362,10 +1366,10 @@ def calibration(l2: float = 10.0) -> dict[str, dict[str, tuple[int, int]]]:
             else:
                 shipped = across_levels("contrast", l2)
             yardstick = levels(l2)["30 s clips"]["fakeprint"]
-        series[SHIPPED_CLIPS].update(_by_band(shipped["30 s clips"], "held-out, level "))
-        series[SHIPPED_WHOLE].update(_by_band(shipped.get("whole tracks", {}), "held-out, level "))
-        series[PAPER_SEEN].update(_by_band(yardstick, "training, level "))
-        series[PAPER_UNSEEN].update(_by_band(yardstick, "held-out, level "))
+        series[SHIPPED_CLIPS].update(_by_band(shipped["30 s clips"], HELD_OUT_LEVEL))
+        series[SHIPPED_WHOLE].update(_by_band(shipped.get("whole tracks", {}), HELD_OUT_LEVEL))
+        series[PAPER_SEEN].update(_by_band(yardstick, TRAINING_LEVEL))
+        series[PAPER_UNSEEN].update(_by_band(yardstick, HELD_OUT_LEVEL))
     bands = sorted(
         {band for table in series.values() for band in table}, key=lambda b: float(b.split()[0])
     )
@@ -1629,7 +1633,7 @@ def averages(workers: int = 2) -> dict[str, dict[str, tuple[int, int]]]:
 
 def _level_labels(cases: list[tuple[str, np.ndarray]]) -> list[str]:
     """The per-level labels of :func:`_held_out_cases` (one per 5 dB of LEVEL_DB)."""
-    return [label for label, _ in cases if label.startswith("held-out, level ")]
+    return [label for label, _ in cases if label.startswith(HELD_OUT_LEVEL)]
 
 
 def _plot_averages(
@@ -1707,7 +1711,7 @@ def _reading(trim: float) -> Iterator[None]:
 
 
 def main() -> None:
-    global TRIM, BUILD_TRIMS, LEVEL_DB, CACHE
+    global TRIM, BUILD_TRIMS
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -1748,19 +1752,22 @@ def main() -> None:
         "then builds and reads its own sets, in a cache folder of its own",
     )
     args = parser.parse_args()
+    levels_db = CALIBRATED_LEVEL_DB if args.step == "across-levels" else LEVEL_DB
     if args.levels:
-        levels_db = tuple(float(level) for level in args.levels.split(","))
-        if len(levels_db) != 2 or not levels_db[0] < levels_db[1]:
+        given = tuple(float(level) for level in args.levels.split(","))
+        if len(given) != 2 or not given[0] < given[1]:
             parser.error("--levels takes the lowest and the highest level: LO,HI")
-        if levels_db != LEVEL_DB:
-            if args.step in ("ship", "all"):
-                parser.error("the shipped model is fitted on the default levels only")
-            LEVEL_DB = (levels_db[0], levels_db[1])
-            CACHE = _levels_cache(LEVEL_DB)
-    elif args.step == "across-levels":
-        LEVEL_DB, CACHE = CALIBRATED_LEVEL_DB, _levels_cache(CALIBRATED_LEVEL_DB)
+        levels_db = (given[0], given[1])
+    if levels_db != DEFAULT_LEVEL_DB and args.step in ("ship", "all"):
+        parser.error("the shipped model is fitted on the default levels only")
     TRIM = args.trim
     BUILD_TRIMS = tuple(float(t) for t in args.trims.split(","))
+    with _at_levels(levels_db):
+        _run(args)
+
+
+def _run(args: argparse.Namespace) -> None:
+    """The step(s) that ``args`` names."""
     if args.step in ("build", "all"):
         build(args.workers)
     if args.step == "evaluate":
